@@ -1,0 +1,11 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN useradd --create-home portal && mkdir -p /app/var && chown -R portal /app/var
+USER portal
+RUN DEBUG=1 python manage.py collectstatic --no-input
+EXPOSE 8000
+CMD ["gunicorn", "privacyportal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

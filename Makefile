@@ -1,0 +1,60 @@
+# Privacy Portal — the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DEBUG ?= 1
+
+.PHONY: run demo setup test lint check bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when a requirements file changes.
+$(VENV)/.run-installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.run-installed
+
+# Keys generated once per checkout, so the audit chain stays verifiable across runs.
+var/local.env:
+	mkdir -p var
+	$(PY) -c "import secrets; print(f'SECRET_KEY={secrets.token_urlsafe(48)}'); print(f'AUDIT_HMAC_KEY={secrets.token_urlsafe(48)}')" > $@
+	chmod 600 $@
+
+setup: $(VENV)/.run-installed var/local.env
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py setup_portal
+
+## Start web, worker and beat on http://127.0.0.1:$(PORT)/ (embedded defaults).
+run: setup
+	exec $(PY) manage.py runportal --port $(PORT)
+
+## Load the demo data set, then run.
+demo: setup
+	$(PY) manage.py seed_demo
+	exec $(PY) manage.py runportal --port $(PORT)
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: $(VENV)/.dev-installed
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+## Lint, Django checks, migrations check and the whole test suite.
+## Uses PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set.
+test: lint check
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Benchmarks against PostgreSQL (DATABASE_URL): `make bench` or `make bench BENCH=name`.
+bench: $(VENV)/.dev-installed
+	$(PY) -m bench $(BENCH)
+
+clean:
+	rm -rf $(VENV) var/cache var/broker

@@ -1,0 +1,55 @@
+"""What every benchmark shares: Django setup, timing, and the result file."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacyportal.settings")
+    os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+
+
+@dataclass
+class Result:
+    name: str
+    params: dict[str, Any]
+    figures: dict[str, float]
+    ratio: float
+    goal: str
+    met: bool
+    notes: list[str] = field(default_factory=list)
+
+    def save(self) -> Path:
+        out = ROOT / "var" / "bench" / f"{self.name}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(asdict(self), indent=2))
+        return out
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> float:
+    """Best wall-clock seconds of ``repeat`` runs (best-of damps machine noise)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def require_postgres() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("benchmarks need PostgreSQL: set DATABASE_URL=postgres://...")

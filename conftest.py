@@ -1,0 +1,118 @@
+"""Root test configuration: service detection and a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+
+
+def services_missing() -> str | None:
+    """Why PostgreSQL + Redis tests cannot run here, or None when they can."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return "DATABASE_URL does not point at PostgreSQL"
+    if not os.environ.get("REDIS_URL"):
+        return "REDIS_URL is not set"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("services") is None:
+        return
+    reason = services_missing()
+    if reason is None:
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(f"needs PostgreSQL and Redis: {reason}")
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return (
+        f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    )
+
+
+class WorkerProcess:
+    """A real `celery worker` subprocess on the test database and Redis."""
+
+    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+        self.env = {**os.environ, "DATABASE_URL": _database_url(), **(extra_env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.log = ROOT / "var" / "test-worker.log"
+
+    def start(self) -> WorkerProcess:
+        from privacyportal.tasks import ping_task
+
+        self.log.parent.mkdir(exist_ok=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "privacyportal",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "-Q",
+            os.environ["CELERY_TASK_DEFAULT_QUEUE"],
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        ping_task.delay("ready").get(timeout=60)
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """Start a worker for one test; the test must use committed data (transactional)."""
+    worker = WorkerProcess().start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def wait_until():
+    def wait(predicate, timeout: float = 30.0, interval: float = 0.2):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = predicate()
+            if result:
+                return result
+            time.sleep(interval)
+        raise AssertionError(f"condition not met within {timeout}s")
+
+    return wait

@@ -1,0 +1,209 @@
+"""Writing and checking the audit chain.
+
+Invariants kept here:
+- events are appended in one total order (``seq``); two writers never fork the
+  chain because appends take a transaction-scoped lock (an advisory lock on
+  PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers);
+- an event is written in the caller's transaction, so it exists iff the change
+  it describes was committed;
+- the only change ever made to an event is redaction of ``personal``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from privacyportal.audit.models import AuditEvent
+
+GENESIS = "0" * 64
+# Arbitrary constant naming the audit append lock in pg_advisory_xact_lock.
+_LOCK_KEY = 0x5052_4956_4155
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a staff user, a data subject, or the system."""
+
+    type: str
+    id: str = ""
+    label: str = ""
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(AuditEvent.ActorType.SYSTEM, "", label)
+
+    @classmethod
+    def subject(cls, subject_id: int | None) -> Actor:
+        return cls(AuditEvent.ActorType.SUBJECT, str(subject_id or ""), "data subject")
+
+    @classmethod
+    def user(cls, user: Any) -> Actor:
+        return cls(AuditEvent.ActorType.USER, str(user.pk), user.get_username())
+
+
+def as_actor(actor: Any) -> Actor:
+    """Accept an Actor, a Django user, or None (the system)."""
+    if actor is None:
+        return Actor.system()
+    if isinstance(actor, Actor):
+        return actor
+    if getattr(actor, "is_authenticated", False):
+        return Actor.user(actor)
+    raise TypeError(f"not an actor: {actor!r}")
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _mac(message: str) -> str:
+    key = settings.AUDIT_HMAC_KEY.encode()
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def personal_digest(salt: str, personal: dict) -> str:
+    return _mac(f"{salt}|{_canonical(personal)}")
+
+
+def event_hash(event: AuditEvent) -> str:
+    """HMAC over the canonical form of an event, including ``prev_hash``."""
+    body = {
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
+        "actor": [event.actor_type, event.actor_id, event.actor_label],
+        "action": event.action,
+        "target": [event.target_type, event.target_id],
+        "subject_id": event.subject_id,
+        "data": event.data,
+        "personal_digest": event.personal_digest,
+        "prev_hash": event.prev_hash,
+    }
+    return _mac(_canonical(body))
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
+def _target_ref(target: models.Model | tuple[str, Any] | None) -> tuple[str, str]:
+    if target is None:
+        return "", ""
+    if isinstance(target, tuple):
+        return target[0], str(target[1])
+    return target._meta.label_lower, str(target.pk)
+
+
+def record(
+    action: str,
+    *,
+    actor: Any,
+    target: models.Model | tuple[str, Any] | None = None,
+    subject_id: int | None = None,
+    data: dict | None = None,
+    personal: dict | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction.
+
+    ``data`` names things by id; personal data goes in the redactable ``personal``.
+    """
+    who = as_actor(actor)
+    target_type, target_id = _target_ref(target)
+    # Round-trip through JSON so what is hashed is exactly what the database returns.
+    data = json.loads(_canonical(data or {}))
+    personal = json.loads(_canonical(personal or {}))
+    salt = secrets.token_hex(16) if personal else ""
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+        event = AuditEvent(
+            seq=(last["seq"] + 1) if last else 1,
+            occurred_at=timezone.now(),
+            actor_type=who.type,
+            actor_id=who.id,
+            actor_label=who.label,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            subject_id=subject_id,
+            data=data,
+            personal=personal,
+            personal_salt=salt,
+            personal_digest=personal_digest(salt, personal) if personal else "",
+            prev_hash=last["hash"] if last else GENESIS,
+        )
+        event.hash = event_hash(event)
+        event.save(force_insert=True)
+    return event
+
+
+def redact_subject(*, subject_id: int, actor: Any) -> int:
+    """Clear the personal field of every event about a subject; returns the count.
+
+    Events stay in the chain: only ``personal`` is emptied and ``redacted`` set,
+    neither of which the hash covers directly.
+    """
+    with transaction.atomic():
+        count = (
+            AuditEvent.objects.filter(subject_id=subject_id, redacted=False)
+            .exclude(personal={})
+            .update(personal={}, redacted=True, redacted_at=timezone.now())
+        )
+        record(
+            "audit.subject.redacted",
+            actor=actor,
+            subject_id=subject_id,
+            data={"events": count},
+        )
+    return count
+
+
+@dataclass(frozen=True)
+class Break:
+    seq: int
+    event_id: int
+    problem: str
+
+
+def _check(event: AuditEvent, expected_prev: str, expected_seq: int) -> str | None:
+    if event.seq != expected_seq:
+        return f"sequence gap: expected #{expected_seq}"
+    if event.prev_hash != expected_prev:
+        return "prev_hash does not match the previous event's hash"
+    if event.hash != event_hash(event):
+        return "hash does not match the event's contents"
+    digest = event.personal_digest
+    recomputed = personal_digest(event.personal_salt, event.personal) if digest else ""
+    if not event.redacted and digest != recomputed:
+        return "personal data does not match its digest"
+    if event.redacted and event.personal:
+        return "event marked redacted still holds personal data"
+    return None
+
+
+def verify_chain(*, chunk_size: int = 2000) -> Iterator[tuple[int, Break | None]]:
+    """Walk the chain in order; yields (events checked, first break or None)."""
+    prev, expected, checked = GENESIS, 1, 0
+    events = AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size)
+    for event in events:
+        problem = _check(event, prev, expected)
+        checked += 1
+        if problem:
+            yield checked, Break(event.seq, event.pk, problem)
+            return
+        prev, expected = event.hash, event.seq + 1
+        if checked % chunk_size == 0:
+            yield checked, None
+    yield checked, None

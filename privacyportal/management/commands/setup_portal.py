@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from privacyportal import roles, schedule
+
+
+class Command(BaseCommand):
+    help = (
+        "Idempotent setup after migrate: staff roles and their permissions, the "
+        "periodic jobs in django-celery-beat, and on first run a superuser 'admin' "
+        "(password from DJANGO_SUPERUSER_PASSWORD, else random and printed once)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--no-superuser",
+            action="store_true",
+            help="Do not create the 'admin' superuser.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        counts = roles.sync_roles()
+        created_jobs = self.sync_jobs()
+        self.stdout.write(
+            f"roles: {', '.join(f'{k} ({v} permissions)' for k, v in counts.items())}; "
+            f"periodic jobs added: {created_jobs}"
+        )
+        if not options["no_superuser"]:
+            self.ensure_superuser()
+
+    @transaction.atomic
+    def sync_jobs(self) -> int:
+        created = 0
+        for job in schedule.JOBS:
+            interval, _ = IntervalSchedule.objects.get_or_create(
+                every=job.every_minutes, period=IntervalSchedule.MINUTES
+            )
+            _, was_created = PeriodicTask.objects.get_or_create(
+                name=job.name,
+                defaults={
+                    "task": job.task,
+                    "interval": interval,
+                    "description": job.description,
+                },
+            )
+            created += was_created
+        return created
+
+    def ensure_superuser(self) -> None:
+        User = get_user_model()
+        if User.objects.filter(username="admin").exists():
+            return
+        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(
+            12
+        )
+        User.objects.create_superuser("admin", "admin@example.com", password)
+        if os.environ.get("DJANGO_SUPERUSER_PASSWORD"):
+            self.stdout.write(
+                "Created superuser 'admin' (password from DJANGO_SUPERUSER_PASSWORD)."
+            )
+        else:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Created superuser 'admin' with password: {password}\n"
+                    "This is shown once; change it in the admin or with "
+                    "`manage.py changepassword admin`."
+                )
+            )

@@ -1,0 +1,112 @@
+"""The personal-data registry: every place that holds personal data, in one list.
+
+Each app registers its sources in ``AppConfig.ready()``. Access export and
+erasure iterate the registry, so adding a system means adding a source, never
+editing the fulfilment code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+class Outcome:
+    DELETED = "deleted"
+    ANONYMISED = "anonymised"
+    RETAINED = "retained"
+    NOTHING = "nothing_held"
+    CHOICES = [
+        (DELETED, "Deleted"),
+        (ANONYMISED, "Anonymised"),
+        (RETAINED, "Retained"),
+        (NOTHING, "Nothing held"),
+    ]
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    """What one source did with a subject's data; ``retained`` always says why."""
+
+    outcome: str
+    items: int = 0
+    detail: str = ""
+    reason: str = ""
+    legal_basis: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome not in {value for value, _ in Outcome.CHOICES}:
+            raise ValueError(f"unknown outcome {self.outcome!r}")
+        if self.outcome == Outcome.RETAINED and not (self.reason and self.legal_basis):
+            raise ValueError("a retained outcome needs a reason and a legal basis")
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the export summary says of a source (GDPR Art. 15 (1))."""
+
+    categories: tuple[str, ...]
+    purposes: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    retention: str = ""
+    origin: str = ""
+
+
+@runtime_checkable
+class PersonalDataSource(Protocol):
+    key: str
+    label: str
+    info: SourceInfo
+
+    def export(self, subject: Any) -> dict[str, Any]:
+        """JSON-serialisable data; list values may be iterators for large sets."""
+
+    def erase(self, subject: Any, *, actor: Any) -> ErasureResult:
+        """Delete, anonymise or retain (with reason); idempotent."""
+
+
+@dataclass
+class Registry:
+    _sources: dict[str, PersonalDataSource] = field(default_factory=dict)
+
+    def register(self, source: PersonalDataSource) -> None:
+        if not isinstance(source, PersonalDataSource):
+            raise TypeError(f"{source!r} does not implement PersonalDataSource")
+        existing = self._sources.get(source.key)
+        if existing is not None and type(existing) is not type(source):
+            raise ValueError(f"source key {source.key!r} is already registered")
+        self._sources[source.key] = source
+
+    def unregister(self, key: str) -> None:
+        self._sources.pop(key, None)
+
+    def get(self, key: str) -> PersonalDataSource:
+        return self._sources[key]
+
+    def keys(self) -> list[str]:
+        return sorted(self._sources)
+
+    def __iter__(self) -> Iterator[PersonalDataSource]:
+        return iter([self._sources[key] for key in self.keys()])
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+
+registry = Registry()
+
+
+def register(source: PersonalDataSource) -> None:
+    registry.register(source)
+
+
+def materialise(value: Any) -> Any:
+    """Turn iterators inside an export into lists (for small exports and tests)."""
+    if isinstance(value, dict):
+        return {key: materialise(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) or (
+        isinstance(value, Iterable) and not isinstance(value, (str, bytes))
+    ):
+        return [materialise(item) for item in value]
+    return value

@@ -1,0 +1,97 @@
+"""Staff roles: groups whose permissions are derived from one table.
+
+Groups are created by a data migration (subjects 0002); their permissions are
+synced after every ``migrate`` because apps added later bring new permissions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+PRIVACY_OFFICER = "Privacy Officer"
+PRIVACY_ANALYST = "Privacy Analyst"
+AUDITOR = "Auditor"
+SUPPORT = "Support"
+ROLES = (PRIVACY_OFFICER, PRIVACY_ANALYST, AUDITOR, SUPPORT)
+
+# Apps whose models staff work with.
+PORTAL_APPS = (
+    "subjects",
+    "audit",
+    "requests_app",
+    "consent_app",
+    "retention_app",
+    "django_celery_beat",
+)
+# Models that set policy: only Privacy Officers change them.
+POLICY_MODELS = {
+    "consent_app.purpose",
+    "consent_app.policyversion",
+    "consent_app.apikey",
+    "retention_app.retentionpolicy",
+    "retention_app.legalhold",
+    "requests_app.deadlinerule",
+    "requests_app.holiday",
+    "requests_app.externalsource",
+}
+# What Support may touch: entering requests received by phone or letter.
+SUPPORT_PERMS = {
+    "requests_app.add_privacyrequest",
+    "requests_app.view_privacyrequest",
+    "requests_app.view_requestevent",
+    "subjects.view_datasubject",
+}
+# The audit trail and other ledgers are never changed by anyone.
+LEDGER_MODELS = {
+    "audit.auditevent",
+    "consent_app.consentevent",
+    "retention_app.deletionrecord",
+}
+
+
+def _label(perm: Permission) -> str:
+    return f"{perm.content_type.app_label}.{perm.codename}"
+
+
+def _model(perm: Permission) -> str:
+    return f"{perm.content_type.app_label}.{perm.content_type.model}"
+
+
+def allowed(role: str, perm: Permission) -> bool:
+    """The single rule table: may this role hold this permission?"""
+    model, action = _model(perm), perm.codename.split("_", 1)[0]
+    if model in LEDGER_MODELS and action != "view":
+        return False
+    if role == PRIVACY_OFFICER:
+        return True
+    if role == AUDITOR:
+        return action == "view"
+    if role == PRIVACY_ANALYST:
+        if model.startswith("django_celery_beat."):
+            return action == "view"
+        return action == "view" or model not in POLICY_MODELS
+    if role == SUPPORT:
+        return _label(perm) in SUPPORT_PERMS
+    return False
+
+
+def sync_roles() -> dict[str, int]:
+    """Create the groups if missing and give each exactly its permissions."""
+    perms = list(
+        Permission.objects.filter(
+            content_type__app_label__in=PORTAL_APPS
+        ).select_related("content_type")
+    )
+    counts = {}
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        granted = [p for p in perms if allowed(role, p)]
+        group.permissions.set(granted)
+        counts[role] = len(granted)
+    return counts
+
+
+def sync_after_migrate(sender: Any = None, **kwargs: Any) -> None:
+    sync_roles()

@@ -1,0 +1,35 @@
+"""Every periodic job, declared in one place.
+
+``manage.py setup_portal`` writes these into django-celery-beat, where staff
+can change their timing in the admin; an entry already present is left as the
+admin made it. Each job is also a management command for operators and cron.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    task: str
+    every_minutes: int
+    description: str
+
+
+JOBS: list[Job] = [
+    Job(
+        "Heartbeat",
+        "privacyportal.tasks.heartbeat_task",
+        5,
+        "Lets /healthz report when the worker last ran a scheduled job.",
+    ),
+]
+
+
+def register(job: Job) -> None:
+    """Apps add their jobs from AppConfig.ready(); names must be unique."""
+    if any(existing.name == job.name for existing in JOBS):
+        return
+    JOBS.append(job)

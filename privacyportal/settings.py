@@ -1,0 +1,252 @@
+"""Settings, read from the environment only (see README "Configuration").
+
+Embedded defaults (SQLite, file-system broker, e-mail as files) live under
+``var/`` so that ``make run`` works on a machine with nothing but Python.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from csp.constants import NONE, SELF
+
+from privacyportal import config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(config.raw("VAR_DIR") or BASE_DIR / "var")
+
+# Real environment variables win over both files; var/local.env holds the keys
+# that `make run` generates once so a laptop install keeps its audit chain valid.
+for env_file in (BASE_DIR / ".env", VAR_DIR / "local.env"):
+    if env_file.is_file():
+        environ.Env.read_env(env_file, overwrite=False)
+
+DEBUG = config.boolean("DEBUG", False)
+SECRET_KEY = config.secret(
+    "SECRET_KEY",
+    debug=DEBUG,
+    dev_default="dev-only-insecure-secret-key-do-not-use-in-production-0123456789",
+    min_length=50,
+)
+AUDIT_HMAC_KEY = config.secret(
+    "AUDIT_HMAC_KEY",
+    debug=DEBUG,
+    dev_default="dev-only-insecure-audit-key-0123456789abcdef",
+    min_length=32,
+)
+ALLOWED_HOSTS = config.listing(
+    "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+)
+SITE_URL = config.site_url("SITE_URL", "http://127.0.0.1:8000")
+CSRF_TRUSTED_ORIGINS = config.listing("CSRF_TRUSTED_ORIGINS", [SITE_URL])
+
+INSTALLED_APPS = [
+    "privacyportal.apps.PortalAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_celery_beat",
+    "axes",
+    "csp",
+    "privacyportal.apps.PortalConfig",
+    "privacyportal.audit",
+    "privacyportal.subjects",
+    "consent_app",
+    "requests_app",
+    "retention_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # axes must come last: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "privacyportal.urls"
+WSGI_APPLICATION = "privacyportal.wsgi.application"
+ASGI_APPLICATION = "privacyportal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "privacyportal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------
+CONN_MAX_AGE = config.integer("CONN_MAX_AGE", 60)
+DATABASES = {
+    "default": config.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # IMMEDIATE transactions serialise writers up front, so the audit chain and
+    # conditional updates never meet "database is locked" half-way through.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 30}
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = CONN_MAX_AGE
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate limits, health) ---------------------------------------------------
+REDIS_URL = config.raw("REDIS_URL") or ""
+if REDIS_URL:
+    config.url("REDIS_URL", REDIS_URL, schemes={"redis", "rediss"})
+_cache_url = config.raw("CACHE_URL") or REDIS_URL
+_cache_name = "CACHE_URL" if config.raw("CACHE_URL") else "REDIS_URL"
+CACHES = {
+    "default": config.cache(_cache_name, _cache_url)
+    if _cache_url
+    # A file cache is shared by web and worker processes, unlike locmem.
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+}
+
+# --- Celery ------------------------------------------------------------------------
+CELERY_BROKER_URL = config.url(
+    "CELERY_BROKER_URL",
+    REDIS_URL or "filesystem://",
+    schemes={"redis", "rediss", "amqp", "filesystem", "memory", "sqla+sqlite"},
+)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_RESULT_BACKEND = config.raw("CELERY_RESULT_BACKEND") or REDIS_URL or None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = config.string("CELERY_TASK_DEFAULT_QUEUE", "celery")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = config.integer("CELERY_TASK_TIME_LIMIT", 900, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 60, 1)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a web request must fail fast when the broker is down: the
+# database keeps the work and the re-dispatch job sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = config.time_zone("TIME_ZONE", "UTC")
+
+# --- E-mail ------------------------------------------------------------------------
+if config.raw("EMAIL_URL"):
+    # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... from one URL.
+    globals().update(config.email("EMAIL_URL", ""))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = config.string(
+    "DEFAULT_FROM_EMAIL", "Privacy Office <privacy@example.com>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Auth, admin, lockout ----------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+# Lock a username from one address, never an address for everyone behind it.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+LOGIN_URL = "admin:login"
+
+# --- Internationalisation ----------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = CELERY_TIMEZONE
+USE_I18N = True
+USE_TZ = True
+
+# --- Files ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Media (exports, recordings) is private: no MEDIA_URL route exists anywhere.
+MEDIA_ROOT = Path(config.raw("MEDIA_ROOT") or VAR_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Security ------------------------------------------------------------------------
+SECURE_SSL_REDIRECT = config.boolean("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = config.boolean("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = config.boolean("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = config.integer("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = config.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = config.boolean("SECURE_HSTS_PRELOAD", True)
+if config.boolean("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Requests with bodies larger than this are refused with 400 before any view runs.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+# No inline script or style anywhere: templates use static files and CSS classes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+# --- Logging ---------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": config.string("LOG_LEVEL", "INFO")},
+}

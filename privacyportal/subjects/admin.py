@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from privacyportal.subjects import services
+from privacyportal.subjects.models import DataSubject, Device, Organization
+
+
+def exact_email_search(queryset: QuerySet, term: str) -> QuerySet | None:
+    """Searching for an address matches it exactly (indexed), never by substring."""
+    term = term.strip()
+    if "@" in term:
+        return queryset.by_email(term)
+    return None
+
+
+class DeviceInline(admin.TabularInline):
+    model = Device
+    extra = 0
+    fields = ("serial_number", "software_version", "connected_hardware", "created_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DataSubject)
+class DataSubjectAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "email",
+        "name",
+        "company",
+        "is_under_13",
+        "requester_only",
+        "created_at",
+    )
+    list_filter = ("is_under_13", "requester_only")
+    search_fields = ("name",)
+    search_help_text = "An exact e-mail address, or part of a name."
+    readonly_fields = (
+        "is_under_13",
+        "under_13_marked_at",
+        "requester_only",
+        "anonymised_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("name", "email", "phone", "postal_address")}),
+        ("Work", {"fields": ("title", "company", "account_username")}),
+        ("Technical", {"fields": ("ip_addresses", "domain", "demographics")}),
+        ("Status", {"fields": readonly_fields}),
+    )
+    inlines = [DeviceInline]
+    show_full_result_count = False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        exact = exact_email_search(queryset, search_term)
+        if exact is not None:
+            return exact, False
+        return super().get_search_results(request, queryset, search_term)
+
+    def save_model(
+        self, request: HttpRequest, obj: DataSubject, form: Any, change: bool
+    ) -> None:
+        values = {
+            f: form.cleaned_data[f]
+            for f in form.changed_data
+            if f in services.EDITABLE_FIELDS
+        }
+        if change:
+            original = DataSubject.objects.get(pk=obj.pk)
+            services.subject_update(
+                actor=request.user, subject=original, changes=values
+            )
+        else:
+            created = services.subject_create(
+                actor=request.user, email=values.pop("email", None), **values
+            )
+            obj.pk = created.pk
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if (
+            request.method == "GET"
+            and response.status_code == 200
+            and object_id.isdigit()
+        ):
+            services.subject_viewed(actor=request.user, subject_id=int(object_id))
+        return response
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Subjects leave through an erasure request, which keeps a receipt.
+        return False
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "contact_email", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at",)
+
+    def save_model(
+        self, request: HttpRequest, obj: Organization, form: Any, change: bool
+    ) -> None:
+        if change:
+            services.organization_update(
+                actor=request.user, organization=obj, fields=form.changed_data
+            )
+        else:
+            created = services.organization_create(
+                actor=request.user,
+                name=obj.name,
+                slug=obj.slug,
+                contact_name=obj.contact_name,
+                contact_email=obj.contact_email,
+            )
+            obj.pk = created.pk

@@ -1,0 +1,207 @@
+"""Every write to subjects, devices and organizations.
+
+Each function runs in one transaction and records an AuditEvent in it. Events
+name subjects by id; values that are personal data go in the redactable field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from privacyportal import audit
+from privacyportal.subjects.models import (
+    DataSubject,
+    Device,
+    Organization,
+    normalize_email,
+)
+
+# Fields of a subject that staff or a rectification may change.
+EDITABLE_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "postal_address",
+    "title",
+    "company",
+    "account_username",
+    "ip_addresses",
+    "domain",
+    "demographics",
+)
+
+
+class SubjectError(ValueError):
+    """A change to a subject that the rules refuse."""
+
+
+def subject_create(
+    *, actor: Any, email: str | None, requester_only: bool = False, **fields: Any
+) -> DataSubject:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise SubjectError(f"unknown subject fields: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        subject = DataSubject.objects.create(
+            email=normalize_email(email), requester_only=requester_only, **fields
+        )
+        audit.record(
+            "subjects.subject.created",
+            actor=actor,
+            target=subject,
+            subject_id=subject.pk,
+            data={"requester_only": requester_only},
+            personal={"email": subject.email},
+        )
+    return subject
+
+
+def subject_get_or_create(
+    *, actor: Any, email: str, requester_only: bool = True, name: str = ""
+) -> tuple[DataSubject, bool]:
+    """Find the subject by normalised e-mail or create one (race-safe)."""
+    existing = DataSubject.objects.by_email(email).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            subject = subject_create(
+                actor=actor, email=email, requester_only=requester_only, name=name
+            )
+        return subject, True
+    except IntegrityError:
+        # Another writer created the same address between our read and insert.
+        found = DataSubject.objects.by_email(email).first()
+        if found is None:
+            raise
+        return found, False
+
+
+def subject_update(
+    *, actor: Any, subject: DataSubject, changes: dict[str, Any], reason: str = ""
+) -> list[str]:
+    """Apply field changes; returns the names of the fields that changed."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise SubjectError(f"unknown subject fields: {', '.join(sorted(unknown))}")
+    if "email" in changes:
+        changes = {**changes, "email": normalize_email(changes["email"])}
+    with transaction.atomic():
+        locked = DataSubject.objects.select_for_update().get(pk=subject.pk)
+        changed = [f for f, v in changes.items() if getattr(locked, f) != v]
+        if not changed:
+            return []
+        old = {f: getattr(locked, f) for f in changed}
+        for name in changed:
+            setattr(locked, name, changes[name])
+        locked.save(update_fields=[*changed, "updated_at"])
+        audit.record(
+            "subjects.subject.updated",
+            actor=actor,
+            target=locked,
+            subject_id=locked.pk,
+            data={"fields": changed, "reason": reason},
+            personal={"old": old, "new": {f: changes[f] for f in changed}},
+        )
+    for name in changed:
+        setattr(subject, name, changes[name])
+    return changed
+
+
+def subject_mark_under_13(*, actor: Any, subject: DataSubject) -> bool:
+    """Flag a child; returns False if already flagged. Other apps react via hooks."""
+    with transaction.atomic():
+        updated = DataSubject.objects.filter(pk=subject.pk, is_under_13=False).update(
+            is_under_13=True, under_13_marked_at=timezone.now()
+        )
+        if not updated:
+            return False
+        audit.record(
+            "subjects.subject.marked_under_13",
+            actor=actor,
+            target=subject,
+            subject_id=subject.pk,
+        )
+        for hook in UNDER_13_HOOKS:
+            hook(subject=subject, actor=actor)
+    subject.is_under_13 = True
+    return True
+
+
+# Callables(subject=, actor=) run in the same transaction when a child is flagged;
+# the consent and request apps register theirs in AppConfig.ready().
+UNDER_13_HOOKS: list = []
+
+
+def subject_anonymise(*, actor: Any, subject: DataSubject) -> int:
+    """Clear every personal field, delete devices; keep the row for ledger links."""
+    with transaction.atomic():
+        devices, _ = Device.objects.filter(subject=subject).delete()
+        blank = {
+            f: DataSubject._meta.get_field(f).get_default() for f in EDITABLE_FIELDS
+        }
+        blank["email"] = None
+        DataSubject.objects.filter(pk=subject.pk).update(
+            **blank, anonymised_at=timezone.now(), updated_at=timezone.now()
+        )
+        audit.record(
+            "subjects.subject.anonymised",
+            actor=actor,
+            target=subject,
+            subject_id=subject.pk,
+            data={"devices_deleted": devices},
+        )
+    return devices
+
+
+def device_add(*, actor: Any, subject: DataSubject, **fields: Any) -> Device:
+    with transaction.atomic():
+        device = Device.objects.create(subject=subject, **fields)
+        audit.record(
+            "subjects.device.added", actor=actor, target=device, subject_id=subject.pk
+        )
+    return device
+
+
+def organization_create(
+    *, actor: Any, name: str, slug: str, contact_name: str = "", contact_email: str = ""
+) -> Organization:
+    with transaction.atomic():
+        org = Organization.objects.create(
+            name=name, slug=slug, contact_name=contact_name, contact_email=contact_email
+        )
+        audit.record("subjects.organization.created", actor=actor, target=org)
+    return org
+
+
+def subject_viewed(*, actor: Any, subject_id: int) -> None:
+    """Staff opened a subject's record: that look is itself evidence."""
+    with transaction.atomic():
+        audit.record(
+            "subjects.subject.viewed",
+            actor=actor,
+            target=("subjects.datasubject", subject_id),
+            subject_id=subject_id,
+        )
+
+
+def organization_update(
+    *, actor: Any, organization: Organization, fields: list[str]
+) -> None:
+    """Save the named fields of an organization edited in the admin."""
+    allowed = [
+        f for f in fields if f in {"name", "slug", "contact_name", "contact_email"}
+    ]
+    if not allowed:
+        return
+    with transaction.atomic():
+        organization.save(update_fields=allowed)
+        audit.record(
+            "subjects.organization.updated",
+            actor=actor,
+            target=organization,
+            data={"fields": allowed},
+        )
