@@ -25,6 +25,12 @@ JOBS: list[Job] = [
         5,
         "Lets /healthz report when the worker last ran a scheduled job.",
     ),
+    Job(
+        "Re-dispatch unsent e-mails",
+        "privacyportal.tasks.redispatch_email_task",
+        5,
+        "Sends e-mails recorded in the outbox but never picked up (broker was down).",
+    ),
 ]
 
 

@@ -34,6 +34,25 @@ def enqueue(task: Any, *args: Any, **kwargs: Any) -> None:
     transaction.on_commit(send)
 
 
+@shared_task(
+    name="privacyportal.tasks.send_email_task",
+    autoretry_for=(ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_email_task(email_id: int) -> bool:
+    from privacyportal.mail import send_one
+
+    return send_one(email_id)
+
+
+@shared_task(name="privacyportal.tasks.redispatch_email_task")
+def redispatch_email_task() -> int:
+    from privacyportal.mail import redispatch_pending
+
+    return redispatch_pending()
+
+
 @shared_task(name="privacyportal.tasks.heartbeat_task", ignore_result=True)
 def heartbeat_task() -> str:
     stamp = timezone.now().isoformat()

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from privacyportal import health, views
 
@@ -9,4 +9,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # Public pages of each app live under /privacy/ (and /api/ for consent).
+    path("", include("requests_app.urls")),
+    path("", include("consent_app.urls")),
+    path("", include("retention_app.urls")),
 ]
