@@ -66,6 +66,20 @@ class PersonalDataSource(Protocol):
         """Delete, anonymise or retain (with reason); idempotent."""
 
 
+@runtime_checkable
+class RectifiableSource(Protocol):
+    """A source whose fields a rectification request may correct."""
+
+    def rectifiable_fields(self) -> dict[str, str]:
+        """Field name -> label shown to the requester and staff."""
+
+    def current_values(self, subject: Any) -> dict[str, Any]:
+        """The values held now, for the staff diff."""
+
+    def rectify(self, subject: Any, *, field: str, value: Any, actor: Any) -> None:
+        """Apply one correction (audited); raise ValueError for a bad value."""
+
+
 @dataclass
 class Registry:
     _sources: dict[str, PersonalDataSource] = field(default_factory=dict)
@@ -92,6 +106,17 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._sources)
+
+    def rectifiable(self) -> list[RectifiableSource]:
+        return [s for s in self if isinstance(s, RectifiableSource)]
+
+    def field_owner(self, field: str) -> RectifiableSource | None:
+        """The source that holds a field named ``source_key.field`` or ``field``."""
+        key, _, name = field.rpartition(".")
+        for source in self.rectifiable():
+            if (not key or source.key == key) and name in source.rectifiable_fields():
+                return source
+        return None
 
 
 registry = Registry()

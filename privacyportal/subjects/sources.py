@@ -21,6 +21,15 @@ PROFILE_FIELDS = (
     "is_under_13",
     "created_at",
 )
+# What a requester may ask to correct here (free-text fields, as typed).
+RECTIFIABLE = {
+    "name": "Name",
+    "email": "E-mail address",
+    "phone": "Phone number",
+    "postal_address": "Postal address",
+    "title": "Job title",
+    "company": "Company",
+}
 DEVICE_FIELDS = (
     "serial_number",
     "software_version",
@@ -54,6 +63,29 @@ class SubjectProfileSource:
             Device.objects.filter(subject=subject).order_by("pk").values(*DEVICE_FIELDS)
         )
         return {"profile": profile, "devices": list(devices)}
+
+    def rectifiable_fields(self) -> dict[str, str]:
+        return dict(RECTIFIABLE)
+
+    def current_values(self, subject: DataSubject) -> dict[str, Any]:
+        return {name: getattr(subject, name) for name in RECTIFIABLE}
+
+    def rectify(
+        self, subject: DataSubject, *, field: str, value: Any, actor: Any
+    ) -> None:
+        from django.core.exceptions import ValidationError
+
+        from privacyportal.subjects.services import subject_update
+
+        if field not in RECTIFIABLE:
+            raise ValueError(f"{self.label} has no field {field!r}")
+        try:
+            DataSubject._meta.get_field(field).clean(value, subject)
+        except ValidationError as exc:
+            raise ValueError("; ".join(exc.messages)) from None
+        subject_update(
+            actor=actor, subject=subject, changes={field: value}, reason="rectification"
+        )
 
     def erase(self, subject: DataSubject, *, actor: Any) -> ErasureResult:
         from privacyportal.subjects.services import subject_anonymise

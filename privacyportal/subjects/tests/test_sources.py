@@ -73,3 +73,25 @@ def test_registry_refuses_objects_that_are_not_sources_and_duplicate_keys():
     with pytest.raises(ValueError, match="already registered"):
         local.register(Other())
     assert local.keys() == ["x"]
+
+
+def test_profile_fields_can_be_rectified_through_the_registry():
+    device = DeviceFactory()
+    subject = device.subject
+    source = registry.field_owner("subjects.profile.phone")
+    assert source is registry.get("subjects.profile")
+    assert registry.field_owner("phone") is source
+    assert registry.field_owner("subjects.profile.password") is None
+    source.rectify(subject, field="phone", value="+44 20 7946 0000", actor=None)
+    subject.refresh_from_db()
+    assert subject.phone == "+44 20 7946 0000"
+    assert source.current_values(subject)["phone"] == "+44 20 7946 0000"
+
+
+def test_rectification_with_an_invalid_value_is_refused():
+    subject = DeviceFactory().subject
+    source = registry.get("subjects.profile")
+    with pytest.raises(ValueError, match="valid email"):
+        source.rectify(subject, field="email", value="not-an-email", actor=None)
+    with pytest.raises(ValueError, match="no field"):
+        source.rectify(subject, field="is_under_13", value=False, actor=None)
