@@ -243,6 +243,58 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Privacy requests (requests_app) -------------------------------------------
+# (settings of requests_app go here)
+# Hours a verification link stays valid.
+REQUEST_VERIFY_TTL = config.integer("REQUEST_VERIFY_TTL", 24, minimum=1)
+# Requests never verified are closed after this many days.
+REQUEST_UNVERIFIED_CLOSE_DAYS = config.integer(
+    "REQUEST_UNVERIFIED_CLOSE_DAYS", 14, minimum=1
+)
+# Days a requester's status link stays valid after it is issued.
+REQUEST_STATUS_LINK_DAYS = config.integer("REQUEST_STATUS_LINK_DAYS", 365, minimum=1)
+# Form submissions allowed per hour from one IP address and for one e-mail.
+REQUEST_RATE_PER_IP = config.integer("REQUEST_RATE_PER_IP", 10, minimum=1)
+REQUEST_RATE_PER_EMAIL = config.integer("REQUEST_RATE_PER_EMAIL", 5, minimum=1)
+# New verification links that one IP address may ask for per hour.
+REQUEST_RESEND_RATE = config.integer("REQUEST_RESEND_RATE", 5, minimum=1)
+# A second filing of the same type for the same e-mail within this window is
+# linked to the first as a duplicate (0 turns detection off).
+REQUEST_DUPLICATE_MINUTES = config.integer("REQUEST_DUPLICATE_MINUTES", 10)
+
+# --- Consent (consent_app) ------------------------------------------------------
+# (settings of consent_app go here)
+# Days a preference-centre link works, and links sent per address per hour.
+CONSENT_PREFERENCE_LINK_DAYS = config.integer(
+    "CONSENT_PREFERENCE_LINK_DAYS", 7, minimum=1
+)
+CONSENT_PREFERENCE_LINKS_PER_HOUR = config.integer(
+    "CONSENT_PREFERENCE_LINKS_PER_HOUR", 5, minimum=1
+)
+# RFC 8058 unsubscribe tokens must outlive the e-mails that carry them.
+CONSENT_UNSUBSCRIBE_TOKEN_DAYS = config.integer(
+    "CONSENT_UNSUBSCRIBE_TOKEN_DAYS", 90, minimum=60
+)
+# Policy-change campaigns: subjects per batch and seconds between batches.
+CONSENT_CAMPAIGN_BATCH_SIZE = config.integer(
+    "CONSENT_CAMPAIGN_BATCH_SIZE", 500, minimum=1
+)
+CONSENT_CAMPAIGN_BATCH_INTERVAL = config.integer("CONSENT_CAMPAIGN_BATCH_INTERVAL", 5)
+
+# --- Retention (retention_app) ----------------------------------------------------
+# (settings of retention_app go here)
+# Wraps each customer's content key (a Fernet key: 44 url-safe base64 characters).
+RETENTION_MASTER_KEY = config.secret(
+    "RETENTION_MASTER_KEY",
+    debug=DEBUG,
+    dev_default="ZGV2LW9ubHktcmV0ZW50aW9uLW1hc3Rlci1rZXktISE=",
+    min_length=44,
+)
+# Rows per sweep transaction: thousands, so each batch stays well under a second.
+RETENTION_BATCH_SIZE = config.integer("RETENTION_BATCH_SIZE", 5000, minimum=1)
+# Days before a change that shortens retention takes effect.
+RETENTION_GRACE_DAYS = config.integer("RETENTION_GRACE_DAYS", 7)
+
 # --- Logging ---------------------------------------------------------------------
 LOGGING = {
     "version": 1,

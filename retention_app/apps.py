@@ -6,3 +6,23 @@ from django.apps import AppConfig
 class RetentionConfig(AppConfig):
     name = "retention_app"
     verbose_name = "Retention"
+
+    def ready(self) -> None:
+        from privacyportal import registry, retention, schedule
+        from retention_app import categories, sources
+        from retention_app.services.holds import active_holds
+
+        for category in categories.ALL:
+            retention.register(category)
+        retention.set_hold_provider(active_holds)
+        registry.register(sources.RecordingSource())
+        registry.register(sources.CallRecordSource())
+        schedule.register(
+            schedule.Job(
+                "Retention sweep",
+                "retention_app.tasks.retention_sweep_task",
+                60,
+                "Deletes or anonymises every item past its retention, except "
+                "what a legal hold protects, with a deletion record for each.",
+            )
+        )

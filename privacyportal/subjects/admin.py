@@ -44,6 +44,10 @@ class DataSubjectAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     search_help_text = "An exact e-mail address, or part of a name."
     readonly_fields = (
+        "processing_restricted",
+        "objects_to_marketing",
+        "objects_to_profiling",
+        "marketing_opted_out_at",
         "is_under_13",
         "under_13_marked_at",
         "requester_only",

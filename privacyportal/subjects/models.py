@@ -36,6 +36,17 @@ class DataSubject(models.Model):
     # Known only because they filed a request: no account, no product data.
     requester_only = models.BooleanField(default=False)
     anonymised_at = models.DateTimeField(null=True, blank=True)
+    # Restriction (GDPR Art. 18): only what the law requires may still be done;
+    # consent_allows answers no for every purpose while it is set.
+    processing_restricted = models.BooleanField(default=False, db_default=False)
+    restricted_at = models.DateTimeField(null=True, blank=True)
+    # Objection (GDPR Art. 21) to direct marketing and to profiling.
+    objects_to_marketing = models.BooleanField(default=False, db_default=False)
+    objects_to_profiling = models.BooleanField(default=False, db_default=False)
+    objected_at = models.DateTimeField(null=True, blank=True)
+    # (db_default: rows inserted by bulk SQL — imports, benchmarks — get False too.)
+    # A marketing opt-out received as a request (recorded even with no consent yet).
+    marketing_opted_out_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -157,6 +157,79 @@ def subject_anonymise(*, actor: Any, subject: DataSubject) -> int:
     return devices
 
 
+def subject_set_restriction(
+    *, actor: Any, subject: DataSubject, restricted: bool, reason: str = ""
+) -> bool:
+    """Restrict (or lift the restriction of) processing; False if already so."""
+    with transaction.atomic():
+        updated = DataSubject.objects.filter(
+            pk=subject.pk, processing_restricted=not restricted
+        ).update(
+            processing_restricted=restricted,
+            restricted_at=timezone.now() if restricted else None,
+        )
+        if updated:
+            audit.record(
+                "subjects.subject.restricted"
+                if restricted
+                else "subjects.subject.restriction_lifted",
+                actor=actor,
+                target=subject,
+                subject_id=subject.pk,
+                data={"reason": reason},
+            )
+    subject.processing_restricted = restricted
+    return bool(updated)
+
+
+def subject_record_objection(
+    *,
+    actor: Any,
+    subject: DataSubject,
+    marketing: bool,
+    profiling: bool,
+    reason: str = "",
+) -> list[str]:
+    """Record an objection to marketing and/or profiling; returns what changed."""
+    changes = {}
+    if marketing and not subject.objects_to_marketing:
+        changes["objects_to_marketing"] = True
+    if profiling and not subject.objects_to_profiling:
+        changes["objects_to_profiling"] = True
+    if not changes:
+        return []
+    with transaction.atomic():
+        DataSubject.objects.filter(pk=subject.pk).update(
+            **changes, objected_at=timezone.now()
+        )
+        audit.record(
+            "subjects.subject.objected",
+            actor=actor,
+            target=subject,
+            subject_id=subject.pk,
+            data={"to": sorted(changes), "reason": reason},
+        )
+    for name, value in changes.items():
+        setattr(subject, name, value)
+    return sorted(changes)
+
+
+def subject_record_marketing_opt_out(*, actor: Any, subject: DataSubject) -> bool:
+    """Note a marketing opt-out on the subject itself; False if already noted."""
+    with transaction.atomic():
+        updated = DataSubject.objects.filter(
+            pk=subject.pk, marketing_opted_out_at__isnull=True
+        ).update(marketing_opted_out_at=timezone.now())
+        if updated:
+            audit.record(
+                "subjects.subject.marketing_opted_out",
+                actor=actor,
+                target=subject,
+                subject_id=subject.pk,
+            )
+    return bool(updated)
+
+
 def device_add(*, actor: Any, subject: DataSubject, **fields: Any) -> Device:
     with transaction.atomic():
         device = Device.objects.create(subject=subject, **fields)

@@ -74,3 +74,51 @@ def test_anonymise_clears_personal_fields_and_deletes_devices():
     assert subject.email is None and subject.name == "" and subject.phone == ""
     assert subject.anonymised_at is not None
     assert not Device.objects.filter(pk=device.pk).exists()
+
+
+def test_restriction_is_set_once_and_can_be_lifted():
+    subject = DataSubjectFactory()
+    assert services.subject_set_restriction(
+        actor=None, subject=subject, restricted=True, reason="accuracy contested"
+    )
+    assert not services.subject_set_restriction(
+        actor=None, subject=subject, restricted=True
+    )
+    subject.refresh_from_db()
+    assert subject.processing_restricted and subject.restricted_at
+    assert services.subject_set_restriction(
+        actor=None, subject=subject, restricted=False
+    )
+    subject.refresh_from_db()
+    assert not subject.processing_restricted and subject.restricted_at is None
+    actions = list(
+        AuditEvent.objects.filter(subject_id=subject.pk)
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "subjects.subject.restricted",
+        "subjects.subject.restriction_lifted",
+    ]
+
+
+def test_objection_records_only_what_is_new():
+    subject = DataSubjectFactory()
+    assert services.subject_record_objection(
+        actor=None, subject=subject, marketing=True, profiling=False
+    ) == ["objects_to_marketing"]
+    assert services.subject_record_objection(
+        actor=None, subject=subject, marketing=True, profiling=True
+    ) == ["objects_to_profiling"]
+    subject.refresh_from_db()
+    assert subject.objects_to_marketing and subject.objects_to_profiling
+
+
+def test_marketing_opt_out_is_noted_once():
+    subject = DataSubjectFactory()
+    assert services.subject_record_marketing_opt_out(actor=None, subject=subject)
+    assert not services.subject_record_marketing_opt_out(actor=None, subject=subject)
+    assert (
+        AuditEvent.objects.filter(action="subjects.subject.marketing_opted_out").count()
+        == 1
+    )

@@ -1,0 +1,182 @@
+"""Registry sources: recordings, transcripts and call records of a data subject.
+
+Erasure deletes through the same path as the sweep (receipts, file outbox);
+what a legal hold protects is retained, and the outcome names the hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import transaction
+
+from privacyportal import audit
+from privacyportal.registry import ErasureResult, Outcome, SourceInfo
+from retention_app import crypto
+from retention_app.categories import (
+    call_record_category,
+    recording_category,
+    transcript_category,
+)
+from retention_app.models import CallRecord, ChatTranscript, DeletionRecord, Recording
+from retention_app.services.holds import holds_covering, lock_holds
+from retention_app.services.records import record_disposals
+
+HOLD_BASIS = "Legal hold: preservation for legal proceedings (GDPR Art. 17(3)(e))"
+
+
+def _transcripts(subject: Any):
+    return ChatTranscript.objects.filter(participants=subject).order_by("pk")
+
+
+def _export_recordings(subject: Any) -> Iterator[dict]:
+    for rec in Recording.objects.filter(participants=subject).order_by("pk"):
+        yield {
+            "id": rec.pk,
+            "organization_id": rec.organization_id,
+            "meeting_title": rec.meeting_title,
+            "started_at": rec.started_at.isoformat(),
+            "duration_seconds": rec.duration_seconds,
+            "size_bytes": rec.size_bytes,
+            "purge_after": rec.purge_after.isoformat() if rec.purge_after else None,
+        }
+
+
+def _export_transcripts(subject: Any) -> Iterator[dict]:
+    for item in _transcripts(subject).iterator():
+        text = crypto.decrypt(item.organization_id, bytes(item.text_encrypted))
+        yield {
+            "id": item.pk,
+            "meeting_title": item.meeting_title,
+            "started_at": item.started_at.isoformat(),
+            "text": text.decode(),
+        }
+
+
+def _held_result(deleted: int, holds: list, what: str) -> ErasureResult:
+    names = ", ".join(sorted({str(h) for h in holds}))
+    return ErasureResult(
+        Outcome.RETAINED,
+        deleted,
+        f"{deleted} {what} deleted; the rest retained under {names}",
+        reason=f"retained under {names}",
+        legal_basis=HOLD_BASIS,
+    )
+
+
+def _erase(category: Any, rows: list, holds_of: Any, what: str, actor: Any) -> Any:
+    """Delete the unheld rows with receipts; returns (deleted, holds of the rest)."""
+    held = [r for r in rows if r.held]
+    gone = category.delete_ids([r.pk for r in rows if not r.held])
+    record_disposals(
+        gone,
+        category=category.key,
+        action="delete",
+        reason=DeletionRecord.Reason.ERASURE,
+        policy_key="erasure request",
+    )
+    holds = [h for r in held for h in holds_of(r)]
+    return len(gone), holds
+
+
+class RecordingSource:
+    key = "retention.recordings"
+    label = "Conference recordings and chat transcripts"
+    info = SourceInfo(
+        categories=("recording", "chat"),
+        purposes=("providing recorded conferences to the customer",),
+        recipients=("the customer organization that recorded the conference",),
+        retention="as the customer configures, then deleted by the retention sweep",
+        origin="recorded by the customer's conference",
+    )
+
+    def export(self, subject: Any) -> dict[str, Any]:
+        return {
+            "recordings": _export_recordings(subject),
+            "transcripts": _export_transcripts(subject),
+        }
+
+    def erase(self, subject: Any, *, actor: Any) -> ErasureResult:
+        with transaction.atomic():
+            lock_holds(shared=True)
+            recs = list(Recording.objects.filter(participants=subject))
+            texts = list(_transcripts(subject))
+            if not recs and not texts:
+                return ErasureResult(Outcome.NOTHING)
+            n1, h1 = _erase(recording_category, recs, _rec_holds, "recordings", actor)
+            n2, h2 = _erase(transcript_category, texts, _text_holds, "", actor)
+            audit.record(
+                "retention.erasure.recordings",
+                actor=actor,
+                subject_id=subject.pk,
+                data={"deleted": n1 + n2, "held": len(h1) + len(h2)},
+            )
+        if h1 or h2:
+            return _held_result(n1 + n2, h1 + h2, "recordings and transcripts")
+        return ErasureResult(Outcome.DELETED, n1 + n2, "recordings and transcripts")
+
+
+def _rec_holds(rec: Recording) -> list:
+    subjects = set(rec.participants.values_list("pk", flat=True))
+    return holds_covering(
+        organization_id=rec.organization_id, subject_ids=subjects, recording_id=rec.pk
+    )
+
+
+def _text_holds(item: ChatTranscript) -> list:
+    subjects = set(item.participants.values_list("pk", flat=True))
+    return holds_covering(
+        organization_id=item.organization_id,
+        subject_ids=subjects,
+        recording_id=item.recording_id,
+    )
+
+
+class CallRecordSource:
+    key = "retention.call_records"
+    label = "Call data records"
+    info = SourceInfo(
+        categories=("call records",),
+        purposes=("billing", "support", "security of the service"),
+        recipients=("service providers acting on our instructions",),
+        retention="as the call-records retention policy states, then deleted",
+        origin="generated when you take part in a call",
+    )
+
+    def export(self, subject: Any) -> dict[str, Any]:
+        rows = CallRecord.objects.filter(subject=subject).order_by("pk")
+        return {
+            "call_records": (
+                {
+                    "id": r.pk,
+                    "started_at": r.started_at.isoformat(),
+                    "duration_seconds": r.duration_seconds,
+                    "participants": r.participant_count,
+                }
+                for r in rows.iterator()
+            )
+        }
+
+    def erase(self, subject: Any, *, actor: Any) -> ErasureResult:
+        with transaction.atomic():
+            lock_holds(shared=True)
+            rows = list(CallRecord.objects.filter(subject=subject))
+            if not rows:
+                return ErasureResult(Outcome.NOTHING)
+            deleted, holds = _erase(call_record_category, rows, _call_holds, "", actor)
+            audit.record(
+                "retention.erasure.call_records",
+                actor=actor,
+                subject_id=subject.pk,
+                data={"deleted": deleted, "held": len(rows) - deleted},
+            )
+        if holds:
+            return _held_result(deleted, holds, "call records")
+        return ErasureResult(Outcome.DELETED, deleted, "call records")
+
+
+def _call_holds(row: CallRecord) -> list:
+    return holds_covering(
+        organization_id=row.organization_id, subject_ids={row.subject_id}
+    )

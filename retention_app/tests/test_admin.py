@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from privacyportal.audit.models import AuditEvent
+from privacyportal.retention import categories
+from retention_app.categories import CALL_RECORDS
+from retention_app.models import DeletionRecord, LegalHold, Recording, RetentionPolicy
+from retention_app.services import grant_create, policy_get, recording_register
+from retention_app.tests.factories import CallRecordFactory, RecordingFactory, ago
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, officer):
+    client.force_login(officer)
+    return client
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "retentionpolicy",
+        "legalhold",
+        "recording",
+        "recordingsettings",
+        "accessgrant",
+        "deletionrecord",
+        "sweeprun",
+        "applicantstatistic",
+    ],
+)
+def test_changelists_load(staff, model):
+    RecordingFactory()
+    response = staff.get(reverse(f"admin:retention_app_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_policy_list_previews_the_next_sweep(staff):
+    RecordingFactory.create_batch(2, size_bytes=10)
+    response = staff.get(reverse("admin:retention_app_retentionpolicy_changelist"))
+    assert b"deletes 2 items, 20 bytes" in response.content
+
+
+def test_shortening_in_admin_asks_for_confirmation_first(staff):
+    CallRecordFactory(started_at=ago(100), purge_after=ago(-600))
+    policy = policy_get(categories.get(CALL_RECORDS))
+    url = reverse("admin:retention_app_retentionpolicy_duration", args=[policy.pk])
+    response = staff.post(url, {"days": 30})
+    assert b"shortens retention" in response.content
+    assert RetentionPolicy.objects.get(pk=policy.pk).days == 730
+    response = staff.post(url, {"days": 30, "confirm": "on"})
+    assert response.status_code == 302
+    assert RetentionPolicy.objects.get(pk=policy.pk).days == 30
+
+
+def test_delete_now_shows_confirmation_then_deletes(staff):
+    recording = RecordingFactory(fresh=True)
+    url = reverse("admin:retention_app_recording_changelist")
+    data = {"action": "delete_now", "_selected_action": [recording.pk]}
+    response = staff.post(url, data)
+    assert b"Yes, delete now" in response.content
+    assert Recording.objects.exists()
+    staff.post(url, {**data, "confirmed": "yes"})
+    assert not Recording.objects.exists()
+    assert DeletionRecord.objects.get().reason == "customer"
+
+
+def test_recording_page_shows_metadata_only_without_grant(staff, actor):
+    org = RecordingFactory().organization
+    recording = recording_register(
+        actor=actor,
+        organization_id=org.pk,
+        meeting_title="m",
+        started_at=ago(1),
+        media=b"v",
+    )
+    page = reverse("admin:retention_app_recording_change", args=[recording.pk])
+    content = reverse("admin:retention_app_recording_content", args=[recording.pk])
+    assert b"metadata only" in staff.get(page).content
+    assert staff.get(content).status_code == 403
+    grant_create(
+        actor=actor,
+        organization_id=org.pk,
+        requested_by="a",
+        approved_by="b",
+        purpose="c",
+    )
+    assert b"Open (audited)" in staff.get(page).content
+    response = staff.get(content)
+    assert response.status_code == 200 and response.content == b"v"
+    assert AuditEvent.objects.filter(action="retention.content.opened").count() == 1
+
+
+def test_hold_is_placed_from_the_admin_form(staff):
+    recording = RecordingFactory()
+    response = staff.post(
+        reverse("admin:retention_app_legalhold_add"),
+        {
+            "scope": "organization",
+            "organization": recording.organization_id,
+            "reason": "Pending lawsuit",
+            "matter_reference": "M-1",
+        },
+    )
+    assert response.status_code == 302
+    assert LegalHold.objects.get().reason == "Pending lawsuit"
+    recording.refresh_from_db()
+    assert recording.held
+
+
+def test_certificate_html_and_csv(staff, actor):
+    from retention_app.services import retention_sweep
+
+    recording = RecordingFactory()
+    retention_sweep(actor=actor)
+    today = timezone.localdate().isoformat()
+    url = reverse("admin:retention_app_deletionrecord_certificate")
+    params = {"organization": recording.organization_id, "start": today, "end": today}
+    html = staff.get(url, params)
+    assert b"Total items disposed of: <strong>1</strong>" in html.content
+    csv_response = staff.get(url, {**params, "format": "csv"})
+    body = b"".join(csv_response.streaming_content).decode()
+    assert f",{recording.pk}" in body

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from privacyportal.audit.models import AuditEvent
+from retention_app.categories import CALL_RECORDS, RECORDINGS, recording_category
+from retention_app.models import Recording, RetentionPolicy
+from retention_app.services import (
+    ConfirmationRequired,
+    PolicyError,
+    hold_place,
+    policy_change,
+    policy_get,
+    recording_register,
+    recording_settings_update,
+    retention_sweep,
+)
+from retention_app.tests.factories import CallRecordFactory, RecordingFactory, ago
+
+pytestmark = pytest.mark.django_db
+
+
+def register(actor, org_id, days_ago):
+    return recording_register(
+        actor=actor,
+        organization_id=org_id,
+        meeting_title="m",
+        started_at=ago(days_ago),
+    )
+
+
+def test_new_recording_gets_purge_date_from_default_policy(actor):
+    org = RecordingFactory().organization
+    recording = register(actor, org.pk, 10)
+    policy = policy_get(recording_category)
+    expected = recording.started_at + timedelta(days=policy.days)
+    assert recording.purge_after == expected
+
+
+def test_organization_setting_beats_the_default_policy(actor):
+    org = RecordingFactory().organization
+    with pytest.raises(ConfirmationRequired):
+        recording_settings_update(
+            actor=actor, organization_id=org.pk, recording_days=30
+        )
+    recording_settings_update(
+        actor=actor, organization_id=org.pk, recording_days=30, confirmed=True
+    )
+    recording = register(actor, org.pk, 10)
+    assert recording.purge_after == recording.started_at + timedelta(days=30)
+
+
+def test_until_deleted_setting_means_no_purge_date(actor):
+    org = RecordingFactory().organization
+    recording_settings_update(
+        actor=actor, organization_id=org.pk, recording_until_deleted=True
+    )
+    assert register(actor, org.pk, 5000).purge_after is None
+
+
+def test_hold_beats_an_expired_customer_setting(actor, officer):
+    org = RecordingFactory(fresh=True).organization
+    hold_place(actor=officer, scope="organization", organization_id=org.pk, reason="r")
+    recording = register(actor, org.pk, 100)
+    assert recording.held
+    Recording.objects.update(purge_after=ago(1))
+    retention_sweep(actor=actor, only=[RECORDINGS])
+    assert Recording.objects.filter(pk=recording.pk).exists()
+
+
+def test_lengthening_policy_recomputes_purge_dates_at_once(actor, officer):
+    org = RecordingFactory().organization
+    recording = register(actor, org.pk, 400)
+    policy = policy_get(recording_category)
+    changed = policy_change(actor=officer, policy=policy, days=800)
+    recording.refresh_from_db()
+    assert changed.version == 2 and changed.recomputed_version == 2
+    assert recording.purge_after == recording.started_at + timedelta(days=800)
+    assert AuditEvent.objects.filter(action="retention.policy.changed").exists()
+
+
+def test_shortening_needs_confirmation_showing_how_many_become_due(actor, officer):
+    CallRecordFactory(started_at=ago(100), purge_after=ago(-630))
+    CallRecordFactory(started_at=ago(10), purge_after=ago(-720))
+    policy = policy_get(
+        __import__("privacyportal.retention").retention.categories.get(CALL_RECORDS)
+    )
+    with pytest.raises(ConfirmationRequired) as asked:
+        policy_change(actor=officer, policy=policy, days=30)
+    assert asked.value.preview.due_after.count == 1
+    assert RetentionPolicy.objects.get(pk=policy.pk).days == policy.days
+
+
+def test_shortening_takes_effect_after_the_grace_period(actor, officer, settings):
+    settings.RETENTION_GRACE_DAYS = 7
+    call = CallRecordFactory(started_at=ago(100), purge_after=ago(-630))
+    from privacyportal.retention import categories
+
+    policy = policy_get(categories.get(CALL_RECORDS))
+    policy_change(actor=officer, policy=policy, days=30, confirmed=True)
+    call.refresh_from_db()
+    grace_end = timezone.now() + timedelta(days=7)
+    assert abs((call.purge_after - grace_end).total_seconds()) < 60
+    retention_sweep(actor=actor, only=[CALL_RECORDS])
+    call.refresh_from_db()  # still there: the grace period has not ended
+
+
+@pytest.mark.parametrize("days", [-1, 0, 100_000, "ten", True])
+def test_absurd_durations_are_refused(officer, days):
+    from privacyportal.retention import categories
+
+    policy = policy_get(categories.get(CALL_RECORDS))
+    with pytest.raises(PolicyError):
+        policy_change(actor=officer, policy=policy, days=days, confirmed=True)
+
+
+def test_database_refuses_an_absurd_policy_duration():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RetentionPolicy.objects.create(category="x", days=0, action="delete")
+
+
+def test_sweep_finishes_a_lagging_recompute_before_deleting(actor):
+    from privacyportal.retention import categories
+
+    policy = policy_get(categories.get(CALL_RECORDS))
+    call = CallRecordFactory(started_at=ago(100), purge_after=ago(1))
+    # A crash after the version bump left stored dates stale (too early).
+    RetentionPolicy.objects.filter(pk=policy.pk).update(version=2)
+
+    retention_sweep(actor=actor, only=[CALL_RECORDS])
+
+    call.refresh_from_db()
+    assert call.purge_after > timezone.now()
+    assert RetentionPolicy.objects.get(pk=policy.pk).recomputed_version == 2
