@@ -23,7 +23,9 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 # Keys generated once per checkout, so the audit chain stays verifiable across runs.
 var/local.env:
 	mkdir -p var
-	$(PY) -c "import secrets; print(f'SECRET_KEY={secrets.token_urlsafe(48)}'); print(f'AUDIT_HMAC_KEY={secrets.token_urlsafe(48)}')" > $@
+	$(PY) -c "import base64, os, secrets; t = secrets.token_urlsafe; \
+	print(f'SECRET_KEY={t(48)}'); print(f'AUDIT_HMAC_KEY={t(48)}'); \
+	print('RETENTION_MASTER_KEY=' + base64.urlsafe_b64encode(os.urandom(32)).decode())" > $@
 	chmod 600 $@
 
 setup: $(VENV)/.run-installed var/local.env

@@ -6,3 +6,30 @@ from django.apps import AppConfig
 class ConsentConfig(AppConfig):
     name = "consent_app"
     verbose_name = "Consent"
+
+    def ready(self) -> None:
+        from consent_app.services import withdraw_for_child
+        from consent_app.sources import ConsentLedgerSource
+        from privacyportal import registry, schedule
+        from privacyportal.subjects.services import UNDER_13_HOOKS
+
+        registry.register(ConsentLedgerSource())
+        if withdraw_for_child not in UNDER_13_HOOKS:
+            UNDER_13_HOOKS.append(withdraw_for_child)
+        schedule.register(
+            schedule.Job(
+                "Consent: resume policy campaigns",
+                "consent_app.tasks.campaigns_resume_task",
+                10,
+                "Re-enqueues policy-change e-mail campaigns that stopped "
+                "(broker or worker lost); each subject is still e-mailed once.",
+            )
+        )
+        schedule.register(
+            schedule.Job(
+                "Consent: purge expired links",
+                "consent_app.tasks.links_purge_task",
+                24 * 60,
+                "Deletes expired preference-centre and unsubscribe links.",
+            )
+        )

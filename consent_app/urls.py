@@ -1,6 +1,14 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401 - patterns are added by this app's views
+from django.urls import path
+
+from consent_app import views
 
 app_name = "consent"
-urlpatterns: list = []
+urlpatterns = [
+    path("privacy/preferences/", views.preferences, name="preferences"),
+    path("privacy/preferences/<str:token>/", views.manage, name="manage"),
+    path("privacy/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("privacy/policy/", views.policy, name="policy"),
+    path("api/v1/consent", views.api_consent, name="api"),
+]

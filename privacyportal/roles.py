@@ -31,6 +31,8 @@ POLICY_MODELS = {
     "consent_app.policyversion",
     "consent_app.apikey",
     "retention_app.retentionpolicy",
+    # Letting staff open a customer's content is a decision for an officer.
+    "retention_app.accessgrant",
     "retention_app.legalhold",
     "requests_app.deadlinerule",
     "requests_app.holiday",

@@ -290,8 +290,9 @@ RETENTION_MASTER_KEY = config.secret(
     dev_default="ZGV2LW9ubHktcmV0ZW50aW9uLW1hc3Rlci1rZXktISE=",
     min_length=44,
 )
-# Rows per sweep transaction: thousands, so each batch stays well under a second.
-RETENTION_BATCH_SIZE = config.integer("RETENTION_BATCH_SIZE", 5000, minimum=1)
+# Rows per sweep transaction: thousands, so each batch stays well under a second
+# (2,000 took ~0.1-0.2 s on a loaded 2-core machine; see bench/retention_sweep.py).
+RETENTION_BATCH_SIZE = config.integer("RETENTION_BATCH_SIZE", 2000, minimum=1)
 # Days before a change that shortens retention takes effect.
 RETENTION_GRACE_DAYS = config.integer("RETENTION_GRACE_DAYS", 7)
 

@@ -14,6 +14,7 @@ PROD = {
     "DEBUG": "0",
     "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-1234567890",
     "AUDIT_HMAC_KEY": "a-long-audit-hmac-key-for-production-0123456789",
+    "RETENTION_MASTER_KEY": "cHJvZHVjdGlvbi1tYXN0ZXIta2V5LTMyLWJ5dGVzISE=",
     "ALLOWED_HOSTS": "privacy.example.com",
     "SITE_URL": "https://privacy.example.com",
 }
@@ -25,7 +26,8 @@ def run_django(
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "AUDIT_HMAC_KEY", "DATABASE_URL"}
+        if k not in {"DEBUG", "SECRET_KEY", "AUDIT_HMAC_KEY", "RETENTION_MASTER_KEY"}
+        and k != "DATABASE_URL"
     }
     env.update({"VAR_DIR": str(ROOT / "var" / "settings-test")})
     env.update(env_overrides)
@@ -56,7 +58,9 @@ def test_malformed_value_stops_startup_naming_the_variable(variable, value):
     assert f"Environment variable {variable}" in result.stderr
 
 
-@pytest.mark.parametrize("variable", ["SECRET_KEY", "AUDIT_HMAC_KEY"])
+@pytest.mark.parametrize(
+    "variable", ["SECRET_KEY", "AUDIT_HMAC_KEY", "RETENTION_MASTER_KEY"]
+)
 def test_missing_secret_with_debug_off_stops_startup(variable):
     env = {k: v for k, v in PROD.items() if k != variable}
     result = run_django(env)

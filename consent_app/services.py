@@ -1,0 +1,426 @@
+"""Every write to consent, and the one read other systems rely on.
+
+Invariants kept here:
+- a ``ConsentEvent`` and the ``ConsentState`` it produces are written in one
+  transaction, with the state row locked, so concurrent changes serialise and
+  the state always equals the latest event;
+- events are only ever appended; erasure redacts their personal fields;
+- nothing can be granted for a child under 13;
+- every change writes an AuditEvent in the same transaction.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import weakref
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from consent_app.models import (
+    ConsentEvent,
+    ConsentState,
+    PolicyVersion,
+    Purpose,
+    Source,
+)
+from privacyportal import audit
+from privacyportal.audit.services import Actor, as_actor
+
+CHILD_REASON = "child under 13"
+
+
+class ConsentError(ValueError):
+    """A consent change the rules refuse; the message is safe to show."""
+
+
+class UnknownPurpose(ConsentError):
+    pass
+
+
+def truncate_ip(ip: str | None) -> str | None:
+    """Keep the network, drop the host: /24 for IPv4, /48 for IPv6."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    prefix = 24 if address.version == 4 else 48
+    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    return str(network.network_address)
+
+
+def purpose_get(code: str) -> Purpose:
+    purpose = Purpose.objects.filter(code=code, active=True).first()
+    if purpose is None:
+        raise UnknownPurpose(f"unknown purpose {code!r}")
+    return purpose
+
+
+def purpose_save(*, actor: Any, purpose: Purpose, fields: list[str]) -> Purpose:
+    """Create or edit a purpose (Privacy Officers, in the admin)."""
+    with transaction.atomic():
+        created = purpose.pk is None
+        purpose.save()
+        audit.record(
+            f"consent.purpose.{'created' if created else 'updated'}",
+            actor=actor,
+            target=purpose,
+            data={"code": purpose.code, "fields": fields},
+        )
+    return purpose
+
+
+# --- the read -------------------------------------------------------------------
+
+# One query: the purpose by its unique code, LEFT JOINed to the state by the
+# (subject, purpose) unique index. Raw SQL because it runs on every decision;
+# on PostgreSQL a server-side prepared statement (one per connection) skips the
+# planning of the join, which costs more than executing it.
+_ALLOWS_SQL = """
+SELECT p.default_granted, p.children_allowed, p.reconsent_since, s.granted, s.since
+FROM consent_app_purpose p
+LEFT JOIN consent_app_consentstate s ON s.purpose_id = p.id AND s.subject_id = %s
+WHERE p.code = %s AND p.active
+"""
+_PREPARED = "consent_allows_v1"
+_prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _allows_row(subject_id: int | None, code: str) -> tuple | None:
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(_ALLOWS_SQL, [subject_id, code])
+            return cursor.fetchone()
+        raw = connection.connection
+        if raw not in _prepared_on:
+            _prepare(cursor)
+            _prepared_on[raw] = True
+        cursor.execute(f"EXECUTE {_PREPARED}(%s, %s)", [subject_id, code])
+        return cursor.fetchone()
+
+
+def _prepare(cursor: Any) -> None:
+    # PREPARE is not transactional and lives as long as the session: check
+    # first, since an error here would abort the caller's transaction.
+    cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [_PREPARED])
+    if cursor.fetchone() is None:
+        sql = _ALLOWS_SQL.replace("%s", "$1::bigint", 1).replace("%s", "$2::text", 1)
+        cursor.execute(f"PREPARE {_PREPARED} AS {sql}")
+
+
+def consent_allows(
+    subject: Any, purpose_code: str, *, at: datetime | None = None
+) -> bool:
+    """May this subject's data be used for this purpose?
+
+    ``at`` is when the data in question was collected; None means "any data we
+    hold", which includes data collected before a less-protective policy change,
+    so a consent that needs renewing answers no until it is given again.
+    Unknown purposes raise ``UnknownPurpose``.
+    """
+    if getattr(subject, "processing_restricted", False):
+        return False
+    row = _allows_row(getattr(subject, "pk", subject), purpose_code)
+    if row is None:
+        raise UnknownPurpose(f"unknown purpose {purpose_code!r}")
+    default, children_allowed, reconsent_since, granted, since = row
+    if getattr(subject, "is_under_13", False) and not children_allowed:
+        return False
+    if not (default if granted is None else granted):
+        return False
+    return _renewed(reconsent_since, since, at)
+
+
+def _renewed(reconsent_since: Any, since: Any, at: datetime | None) -> bool:
+    """The re-consent gate after a less-protective policy version."""
+    if reconsent_since is None:
+        return True
+    reconsent_since = _aware(reconsent_since)
+    since = _aware(since) if since else None
+    if since is not None and since >= reconsent_since:
+        return True  # consented again under the new version
+    return at is not None and at >= reconsent_since
+
+
+def _aware(value: Any) -> datetime:
+    """Raw SQL on SQLite returns naive UTC datetimes (or strings); make them aware."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# --- the writes -----------------------------------------------------------------
+
+
+def consent_grant(
+    *,
+    actor: Any,
+    subject: Any,
+    purpose: str,
+    source: str,
+    evidence: str = "",
+    ip: str | None = None,
+    user_agent: str = "",
+    reason: str = "",
+) -> ConsentEvent:
+    """Record a grant; refused for a child under 13 and for unknown purposes."""
+    if subject.is_under_13:
+        raise ConsentError(
+            "No purpose can be granted for a person under 13: their data is "
+            "deleted, not used."
+        )
+    return _record(
+        action=ConsentEvent.Action.GRANTED,
+        actor=actor,
+        subject=subject,
+        purpose=purpose_get(purpose),
+        source=source,
+        evidence=evidence,
+        ip=ip,
+        user_agent=user_agent,
+        reason=reason,
+    )
+
+
+def consent_withdraw(
+    *,
+    actor: Any,
+    subject: Any,
+    purpose: str,
+    source: str,
+    evidence: str = "",
+    ip: str | None = None,
+    user_agent: str = "",
+    reason: str = "",
+) -> ConsentEvent:
+    """Record a withdrawal; always allowed (withdrawing is never harder)."""
+    return _record(
+        action=ConsentEvent.Action.WITHDRAWN,
+        actor=actor,
+        subject=subject,
+        purpose=purpose_get(purpose),
+        source=source,
+        evidence=evidence,
+        ip=ip,
+        user_agent=user_agent,
+        reason=reason,
+    )
+
+
+def _check_source(source: str, reason: str, evidence: str) -> None:
+    if source not in Source.values:
+        raise ConsentError(f"unknown source {source!r}")
+    if source == Source.STAFF and not (reason.strip() or evidence.strip()):
+        raise ConsentError("Staff acting on someone's behalf must give a reason.")
+
+
+def _lock_state(subject: Any, purpose: Purpose, now: datetime) -> ConsentState:
+    """Make sure the state row exists, then lock it for this transaction."""
+    ConsentState.objects.bulk_create(
+        [
+            ConsentState(
+                subject_id=subject.pk,
+                purpose=purpose,
+                granted=purpose.default_granted,
+                since=now,
+                source=Source.SYSTEM,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return ConsentState.objects.select_for_update().get(
+        subject_id=subject.pk, purpose=purpose
+    )
+
+
+def _record(
+    *,
+    action: str,
+    actor: Any,
+    subject: Any,
+    purpose: Purpose,
+    source: str,
+    evidence: str,
+    ip: str | None,
+    user_agent: str,
+    reason: str,
+) -> ConsentEvent:
+    _check_source(source, reason, evidence)
+    who = as_actor(actor)
+    with transaction.atomic():
+        state = _lock_state(subject, purpose, timezone.now())
+        # Read the clock only once the lock is held, so event times follow the
+        # order in which changes took effect.
+        now = timezone.now()
+        version = PolicyVersion.objects.current()
+        event = ConsentEvent.objects.create(
+            subject_id=subject.pk,
+            purpose=purpose,
+            action=action,
+            policy_version=version,
+            source=source,
+            reason=reason[:300],
+            actor_label=who.label[:150],
+            ip=truncate_ip(ip),
+            user_agent=(user_agent or "")[:400],
+            evidence=evidence,
+            occurred_at=now,
+        )
+        ConsentState.objects.filter(pk=state.pk).update(
+            granted=action == ConsentEvent.Action.GRANTED,
+            since=now,
+            policy_version=version,
+            source=source,
+            last_event=event,
+        )
+        audit.record(
+            f"consent.consent.{action}",
+            actor=actor,
+            target=event,
+            subject_id=subject.pk,
+            data={
+                "purpose": purpose.code,
+                "source": source,
+                "policy_version": version.label if version else None,
+                "reason": reason,
+                "previously": "granted" if state.granted else "withdrawn",
+            },
+        )
+    return event
+
+
+def current_choice(subject: Any, purpose: Purpose) -> bool | None:
+    """The stored answer, or None where the person never chose."""
+    return (
+        ConsentState.objects.filter(subject_id=subject.pk, purpose=purpose)
+        .values_list("granted", flat=True)
+        .first()
+    )
+
+
+def _withdraw_all(
+    *, actor: Any, subject: Any, purposes: Any, source: str, evidence: str, reason: str
+) -> int:
+    """Withdraw each purpose that is granted, or that has no state yet (so a
+    default can never re-enable it); already-withdrawn ones are left alone."""
+    withdrawn = set(
+        ConsentState.objects.filter(subject_id=subject.pk, granted=False).values_list(
+            "purpose_id", flat=True
+        )
+    )
+    count = 0
+    with transaction.atomic():
+        for purpose in purposes:
+            if purpose.pk in withdrawn:
+                continue
+            _record(
+                action=ConsentEvent.Action.WITHDRAWN,
+                actor=actor,
+                subject=subject,
+                purpose=purpose,
+                source=source,
+                evidence=evidence,
+                ip=None,
+                user_agent="",
+                reason=reason,
+            )
+            count += 1
+    return count
+
+
+def marketing_opt_out(
+    *, actor: Any, subject: Any, source: str, evidence: str = ""
+) -> int:
+    """Withdraw every marketing purpose not already withdrawn; returns the count."""
+    purposes = Purpose.objects.filter(active=True, is_marketing=True)
+    return _withdraw_all(
+        actor=actor,
+        subject=subject,
+        purposes=purposes,
+        source=source,
+        evidence=evidence,
+        reason="marketing opt-out",
+    )
+
+
+def withdraw_for_child(*, subject: Any, actor: Any) -> int:
+    """UNDER_13_HOOKS entry: a child's consents all end, with the reason recorded."""
+    return _withdraw_all(
+        actor=actor,
+        subject=subject,
+        purposes=Purpose.objects.filter(active=True),
+        source=Source.SYSTEM,
+        evidence="",
+        reason=CHILD_REASON,
+    )
+
+
+def gpc_honour(*, subject: Any, ip: str | None = None, user_agent: str = "") -> bool:
+    """Record a GPC withdrawal of targeted advertising, once per subject.
+
+    Once: nothing is recorded when the answer is already "withdrawn", nor when a
+    GPC withdrawal exists already (a later explicit grant by the person stands).
+    Returns True when the signal is (or was earlier) honoured for this subject.
+    """
+    purpose = Purpose.objects.filter(code=GPC_PURPOSE, active=True).first()
+    if purpose is None:
+        return False
+    earlier = ConsentEvent.objects.filter(
+        subject_id=subject.pk, purpose=purpose, source=Source.GPC
+    ).exists()
+    if earlier or current_choice(subject, purpose) is False:
+        return True
+    _record(
+        action=ConsentEvent.Action.WITHDRAWN,
+        actor=Actor.subject(subject.pk),
+        subject=subject,
+        purpose=purpose,
+        source=Source.GPC,
+        evidence="Sec-GPC: 1 header on a portal page",
+        ip=ip,
+        user_agent=user_agent,
+        reason="Global Privacy Control signal",
+    )
+    return True
+
+
+GPC_PURPOSE = "targeted-advertising"
+
+
+# --- redaction (erasure) --------------------------------------------------------
+
+
+def ledger_redact(*, actor: Any, subject: Any) -> int:
+    """Clear IP, user agent and evidence text of a subject's events; keep the rows."""
+    with transaction.atomic():
+        count = ConsentEvent.objects.filter(
+            subject_id=subject.pk, redacted=False
+        ).update(
+            ip=None,
+            user_agent="",
+            evidence="",
+            redacted=True,
+            redacted_at=timezone.now(),
+        )
+        audit.record(
+            "consent.ledger.redacted",
+            actor=actor,
+            target=("subjects.datasubject", subject.pk),
+            subject_id=subject.pk,
+            data={"events": count},
+        )
+    return count
+
+
+def unsubscribe_headers(subject: Any, purpose_code: str) -> dict[str, str]:
+    """List-Unsubscribe headers (RFC 8058) for one marketing e-mail to a subject.
+
+    Use inside the transaction that calls ``queue_email(headers=...)``.
+    """
+    from consent_app.links import unsubscribe_headers as make
+
+    return make(subject, purpose_code)

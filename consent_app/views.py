@@ -1,0 +1,215 @@
+"""Public pages: preference centre, one-click unsubscribe, policy; the read API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from consent_app import links
+from consent_app.apikeys import api_key_authenticate
+from consent_app.forms import ChoiceForm, EmailForm
+from consent_app.gpc import client_ip, honour_gpc
+from consent_app.models import (
+    ConsentEvent,
+    ConsentLink,
+    ConsentState,
+    PolicyVersion,
+    Purpose,
+    Source,
+)
+from consent_app.policy import render_markdown
+from consent_app.services import (
+    ConsentError,
+    UnknownPurpose,
+    consent_allows,
+    consent_grant,
+    consent_withdraw,
+)
+from privacyportal.audit.services import Actor
+from privacyportal.subjects.models import DataSubject
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Ask for an address; known or not, the answer is the same page."""
+    form = EmailForm(request.POST or None)
+    days = settings.CONSENT_PREFERENCE_LINK_DAYS
+    if request.method == "POST" and form.is_valid():
+        links.preference_link_request(email=form.cleaned_data["email"])
+        return render(request, "consent/link_sent.html", {"days": days})
+    return render(request, "consent/preferences.html", {"form": form, "days": days})
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    return render(request, "consent/link_invalid.html", status=404)
+
+
+def _purpose_rows(subject: DataSubject) -> list[dict[str, Any]]:
+    states = {
+        s.purpose_id: s for s in ConsentState.objects.filter(subject_id=subject.pk)
+    }
+    rows = []
+    for purpose in Purpose.objects.filter(active=True):
+        state = states.get(purpose.pk)
+        rows.append(
+            {
+                "purpose": purpose,
+                "on": consent_allows(subject, purpose.code),
+                "chosen": state is not None and state.last_event_id is not None,
+                "since": state.since if state else None,
+                "needs_renewal": purpose.reconsent_since is not None
+                and (state is None or state.since < purpose.reconsent_since)
+                and (state.granted if state else purpose.default_granted),
+            }
+        )
+    return rows
+
+
+def _history(subject: DataSubject) -> Any:
+    return (
+        ConsentEvent.objects.filter(subject_id=subject.pk)
+        .select_related("purpose", "policy_version")
+        .order_by("-occurred_at", "-pk")[:200]
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    """Every purpose with its current choice; one click grants or withdraws."""
+    link = links.link_resolve(token, ConsentLink.Kind.PREFERENCES)
+    if link is None:
+        return _invalid_link(request)
+    subject = link.subject
+    gpc = honour_gpc(request, subject)
+    error = ""
+    if request.method == "POST":
+        error = _apply_choice(request, subject, link)
+        if not error:
+            return redirect(request.path + "?saved=1")
+    context = {
+        "subject": subject,
+        "rows": _purpose_rows(subject),
+        "history": _history(subject),
+        "version": PolicyVersion.objects.current(),
+        "gpc": gpc,
+        "error": error,
+        "saved": request.GET.get("saved") == "1" and not error,
+    }
+    return render(request, "consent/manage.html", context, status=400 if error else 200)
+
+
+def _apply_choice(request: HttpRequest, subject: DataSubject, link: Any) -> str:
+    """Apply one grant or withdrawal; returns an error message or ''."""
+    form = ChoiceForm(request.POST)
+    if not form.is_valid():
+        return "That choice was not understood. Please use the buttons below."
+    change = (
+        consent_grant if form.cleaned_data["choice"] == "grant" else consent_withdraw
+    )
+    try:
+        change(
+            actor=Actor.subject(subject.pk),
+            subject=subject,
+            purpose=form.cleaned_data["purpose"],
+            source=Source.PREFERENCE_CENTRE,
+            evidence=f"preference centre, link #{link.pk}",
+            ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except UnknownPurpose:
+        return "We do not know that purpose. Please use the buttons below."
+    except ConsentError as exc:
+        return str(exc)
+    return ""
+
+
+# RFC 8058: the POST comes from a mail provider with no cookie and no CSRF token;
+# the secret token in the URL is the only authority, and it allows one thing.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    link = links.link_resolve(token, ConsentLink.Kind.UNSUBSCRIBE)
+    if link is None:
+        return _invalid_link(request)
+    context = {"purpose": link.purpose}
+    if request.method == "GET":
+        # Link scanners follow GETs: a GET only shows the button.
+        return render(request, "consent/unsubscribe.html", context)
+    links.unsubscribe(
+        link=link,
+        ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    return render(request, "consent/unsubscribed.html", context)
+
+
+@require_GET
+def policy(request: HttpRequest) -> HttpResponse:
+    version = PolicyVersion.objects.current()
+    html = render_markdown(version.text) if version else ""
+    return render(request, "consent/policy.html", {"version": version, "html": html})
+
+
+# --- read API ----------------------------------------------------------------------
+
+
+def _api_error(status: int, message: str) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="consent"'
+    return response
+
+
+@csrf_exempt
+@never_cache
+def api_consent(request: HttpRequest) -> JsonResponse:
+    """``GET /api/v1/consent?email=&purpose=`` → allowed, since, policy version.
+
+    Key, purpose and address are checked before any lookup of the address, so
+    a refused call never tells whether the address is known.
+    """
+    if request.method != "GET":
+        return _api_error(405, "only GET is supported")
+    if api_key_authenticate(request.headers.get("Authorization")) is None:
+        return _api_error(401, "a valid API key is required (Authorization: Bearer)")
+    code = request.GET.get("purpose", "")
+    purpose = Purpose.objects.filter(code=code, active=True).first()
+    if purpose is None:
+        return _api_error(400, "unknown purpose")
+    email = request.GET.get("email", "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        return _api_error(400, "malformed e-mail address")
+    return JsonResponse(_api_answer(email, purpose))
+
+
+def _api_answer(email: str, purpose: Purpose) -> dict[str, Any]:
+    subject = DataSubject.objects.by_email(email).first()
+    state = (
+        ConsentState.objects.filter(subject=subject, purpose=purpose)
+        .select_related("policy_version")
+        .first()
+        if subject
+        else None
+    )
+    return {
+        "email": email.lower(),
+        "purpose": purpose.code,
+        "allowed": consent_allows(subject, purpose.code),
+        "since": state.since.isoformat() if state else None,
+        "policy_version": state.policy_version.label
+        if state and state.policy_version
+        else None,
+    }
