@@ -5,9 +5,17 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html_join
 
 from privacyportal.subjects import services
 from privacyportal.subjects.models import DataSubject, Device, Organization
+
+# (label, admin URL name, extra args) of per-subject evidence downloads.
+EVIDENCE_LINKS = [
+    ("Consent history (CSV)", "admin:consent_app_consentevent_evidence", ["csv"]),
+    ("Consent history (JSON)", "admin:consent_app_consentevent_evidence", ["json"]),
+]
 
 
 def exact_email_search(queryset: QuerySet, term: str) -> QuerySet | None:
@@ -43,7 +51,7 @@ class DataSubjectAdmin(admin.ModelAdmin):
     list_filter = ("is_under_13", "requester_only")
     search_fields = ("name",)
     search_help_text = "An exact e-mail address, or part of a name."
-    readonly_fields = (
+    status_fields = (
         "processing_restricted",
         "objects_to_marketing",
         "objects_to_profiling",
@@ -55,14 +63,29 @@ class DataSubjectAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    readonly_fields = (*status_fields, "evidence_links")
     fieldsets = (
         (None, {"fields": ("name", "email", "phone", "postal_address")}),
         ("Work", {"fields": ("title", "company", "account_username")}),
         ("Technical", {"fields": ("ip_addresses", "domain", "demographics")}),
-        ("Status", {"fields": readonly_fields}),
+        ("Status", {"fields": status_fields}),
+        ("Evidence", {"fields": ("evidence_links",)}),
     )
     inlines = [DeviceInline]
     show_full_result_count = False
+
+    @admin.display(description="Downloads")
+    def evidence_links(self, obj: DataSubject) -> str:
+        """Links other apps offer for this subject (by URL name: no import)."""
+        links = []
+        for label, name, args in EVIDENCE_LINKS:
+            try:
+                links.append((reverse(name, args=[obj.pk, *args]), label))
+            except NoReverseMatch:
+                continue
+        if not links:
+            return "—"
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str

@@ -109,3 +109,11 @@ def test_nobody_can_change_or_delete_audit_events(admin_client):
 
 def test_admin_is_branded(admin_client):
     assert b"Privacy Portal" in admin_client.get("/admin/").content
+
+
+def test_subject_page_links_to_consent_evidence(admin_client):
+    subject = DataSubjectFactory()
+    page = admin_client.get(f"/admin/subjects/datasubject/{subject.pk}/change/")
+    assert f"/admin/consent_app/consentevent/evidence/{subject.pk}.csv" in (
+        page.content.decode()
+    )
