@@ -1,6 +1,23 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401 - patterns are added by this app's views
+from django.urls import path
+
+from requests_app import views
 
 app_name = "requests"
-urlpatterns: list = []
+urlpatterns = [
+    path("privacy/request/", views.request_form, name="form"),
+    path("privacy/request/verify/<str:token>/", views.verify, name="verify"),
+    path(
+        "privacy/request/verify/<str:token>/new-link/",
+        views.resend,
+        name="resend",
+    ),
+    path("privacy/request/status/<str:token>/", views.status, name="status"),
+    path("privacy/request/status/<str:token>/answer/", views.answer, name="answer"),
+    path(
+        "privacy/request/status/<str:token>/withdraw/",
+        views.withdraw,
+        name="withdraw",
+    ),
+]

@@ -1,0 +1,178 @@
+"""Public request form POST under gunicorn on loopback, against a trivial view.
+
+Both are measured in the same server in the same run: requests/s of the form
+POST (validation, rate limits in the cache, request row, deadlines, link,
+timeline, audit event, outbox row, broker publish) over requests/s of the home
+page (a template, no database). Goal: ratio >= 0.3.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from urllib.parse import urlencode
+
+from bench.common import ROOT, Result, require_postgres
+
+THREADS = 4
+SECONDS = float(os.environ.get("BENCH_FORM_SECONDS", "8"))
+WORKERS = 3  # as docker-compose.yml and the Dockerfile run it
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _server_env(queue: str) -> dict[str, str]:
+    redis = os.environ.get("REDIS_URL", "")
+    return {
+        **os.environ,
+        # DEBUG=1 spares the bench every production secret (other apps add
+        # theirs); both measured views pay its small overhead alike.
+        "DEBUG": "1",
+        "REQUEST_RATE_PER_IP": "1000000000",
+        "REQUEST_RATE_PER_EMAIL": "1000000000",
+        "CELERY_BROKER_URL": redis or "memory://",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _start(port: int, env: dict[str, str]) -> subprocess.Popen:
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "privacyportal.wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        str(WORKERS),
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def _csrf(port: int) -> tuple[str, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", "/privacy/request/")
+    response = conn.getresponse()
+    body = response.read().decode()
+    cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie")).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    return cookie, token
+
+
+def _load(port: int, make_request, seconds: float) -> tuple[float, int]:
+    """Requests per second over ``seconds`` from THREADS keep-alive clients."""
+    done, errors = [0] * THREADS, [0] * THREADS
+    stop = time.monotonic() + seconds
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < stop:
+            method, path, body, headers = make_request(i, done[i])
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status == 200:
+                done[i] += 1
+            else:
+                errors[i] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.monotonic() - start), sum(errors)
+
+
+def run() -> Result:
+    require_postgres()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    queue = f"bench-form-post-{uuid.uuid4().hex[:6]}"
+    port = _free_port()
+    proc = _start(port, _server_env(queue))
+    try:
+        cookie, token = _csrf(port)
+        run_id = uuid.uuid4().hex[:6]
+
+        def home(i: int, n: int):
+            return "GET", "/", None, {}
+
+        def post(i: int, n: int):
+            body = urlencode(
+                {
+                    "csrfmiddlewaretoken": token,
+                    "type": "access",
+                    "name": "Bench",
+                    "email": f"form-{run_id}-{i}-{n}@example.org",
+                    "country": "DE",
+                    "relationship": "customer",
+                    "details": "bench",
+                    "website": "",
+                }
+            )
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={cookie}",
+            }
+            return "POST", "/privacy/request/", body, headers
+
+        _load(port, home, 1.0)  # warm up both paths
+        _load(port, post, 1.0)
+        home_rps, home_err = _load(port, home, SECONDS)
+        post_rps, post_err = _load(port, post, SECONDS)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        _drop_queue(queue)
+    ratio = post_rps / home_rps
+    return Result(
+        name="form_post",
+        params={"threads": THREADS, "seconds": SECONDS, "gunicorn_workers": WORKERS},
+        figures={
+            "post_rps": post_rps,
+            "home_rps": home_rps,
+            "post_errors": post_err,
+            "home_errors": home_err,
+        },
+        ratio=ratio,
+        goal=">= 0.3",
+        met=ratio >= 0.3 and post_err == 0,
+    )
+
+
+def _drop_queue(queue: str) -> None:
+    """The published send-e-mail tasks were for bench rows: drop them."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return
+    import redis
+
+    redis.Redis.from_url(url).delete(queue)

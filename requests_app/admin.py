@@ -1,0 +1,536 @@
+"""Staff work in the admin: the queue with its clocks, actions that call services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from privacyportal import roles
+from privacyportal.subjects.models import normalize_email
+from requests_app import services
+from requests_app.jurisdictions import known_codes
+from requests_app.models import (
+    DeadlineRule,
+    Holiday,
+    PrivacyRequest,
+    RequestEvent,
+)
+from requests_app.services import RequestError, Submission
+
+COUNT_CAP = 1_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP rows: a full COUNT(*) over a million is too slow.
+
+    Beyond the cap the changelist shows "1000" and pages up to it (20 pages);
+    filters and search narrow the list far below it in daily work.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.values("pk")[:COUNT_CAP].count()
+
+
+class JurisdictionFilter(admin.SimpleListFilter):
+    title = "jurisdiction"
+    parameter_name = "jurisdiction"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        # A fixed list: a DISTINCT over the table would cost a scan per page.
+        return known_codes()
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(jurisdiction=self.value()) if self.value() else queryset
+
+
+class DueWindowFilter(admin.SimpleListFilter):
+    title = "due"
+    parameter_name = "due"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [("overdue", "Overdue"), ("7", "In 7 days"), ("30", "In 30 days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        if self.value() == "overdue":
+            return queryset.overdue(now)
+        if self.value() in {"7", "30"}:
+            return queryset.due_within(now, int(self.value()))
+        return queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = "assignee"
+    parameter_name = "assignee"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [("mine", "Mine"), ("none", "Unassigned")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "mine":
+            return queryset.filter(assignee=request.user)
+        if self.value() == "none":
+            return queryset.filter(assignee__isnull=True)
+        return queryset
+
+
+class VerifiedFilter(admin.SimpleListFilter):
+    title = "verified"
+    parameter_name = "verified"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(verified_at__isnull=self.value() == "no")
+        return queryset
+
+
+class RequestEventInline(admin.TabularInline):
+    model = RequestEvent
+    extra = 0
+    can_delete = False
+    fields = (
+        "at",
+        "kind",
+        "actor_label",
+        "from_status",
+        "to_status",
+        "message",
+        "public",
+    )
+    readonly_fields = fields
+    verbose_name = "timeline entry"
+    verbose_name_plural = "Timeline"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EntryForm(forms.ModelForm):
+    """A request received by phone, letter or e-mail, entered by staff."""
+
+    channel = forms.ChoiceField(
+        choices=[
+            c
+            for c in PrivacyRequest.Channel.choices
+            if c[0] != PrivacyRequest.Channel.WEB
+        ]
+    )
+
+    class Meta:
+        model = PrivacyRequest
+        fields = (
+            "type",
+            "channel",
+            "name",
+            "email",
+            "country",
+            "region",
+            "relationship",
+            "details",
+            "is_agent",
+            "agent_name",
+            "agent_email",
+        )
+
+
+# --- action forms ------------------------------------------------------------------
+
+
+class ExtendForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea, help_text="E-mailed to the requester."
+    )
+
+
+class AskForm(forms.Form):
+    question = forms.CharField(
+        widget=forms.Textarea, help_text="E-mailed; answered on the status page."
+    )
+
+
+class DenyForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea, help_text="E-mailed.")
+    legal_basis = forms.CharField(
+        max_length=200, help_text="e.g. GDPR Art. 12(5) manifestly unfounded"
+    )
+
+
+class CompleteForm(forms.Form):
+    partial = forms.BooleanField(
+        required=False, label="Only partly completed (say what was not done below)"
+    )
+    summary = forms.CharField(
+        widget=forms.Textarea, required=False, help_text="E-mailed to the requester."
+    )
+
+
+def _form_action(
+    modeladmin: PrivacyRequestAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    verb: str,
+    run: Callable[[PrivacyRequest, dict], Any],
+) -> TemplateResponse | None:
+    """Show a confirmation form first; on "apply", call ``run`` per request."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        modeladmin.run_each(
+            request, queryset, verb, lambda r: run(r, form.cleaned_data)
+        )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "queryset": queryset,
+        "action": request.POST.get("action", ""),
+        "select_across": request.POST.get("select_across", "0"),
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "requests/admin/action_form.html", context)
+
+
+@admin.register(PrivacyRequest)
+class PrivacyRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "reference",
+        "type",
+        "status_badge",
+        "email",
+        "jurisdiction",
+        "received_at",
+        "due_badge",
+        "assignee",
+    )
+    list_select_related = ("assignee",)
+    list_filter = (
+        "status",
+        "type",
+        JurisdictionFilter,
+        DueWindowFilter,
+        AssigneeFilter,
+        VerifiedFilter,
+    )
+    search_fields = ("=reference",)
+    search_help_text = "An exact e-mail address or reference (PR-2026-000123)."
+    show_full_result_count = False
+    paginator = CappedPaginator
+    list_per_page = 50
+    inlines = [RequestEventInline]
+    raw_id_fields = ("subject",)
+    actions = ["assign_to_me", "extend", "ask", "deny", "complete"]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "type",
+                    "status",
+                    "channel",
+                    "subject",
+                    "duplicate_of",
+                )
+            },
+        ),
+        (
+            "Requester",
+            {
+                "fields": (
+                    "name",
+                    "email",
+                    "country",
+                    "region",
+                    "jurisdiction",
+                    "relationship",
+                    "details",
+                    "is_agent",
+                    "agent_name",
+                    "agent_email",
+                )
+            },
+        ),
+        (
+            "Clock",
+            {
+                "fields": (
+                    "received_at",
+                    "verified_at",
+                    "acknowledged_at",
+                    "due_at",
+                    "policy_due_at",
+                    "legal_due_at",
+                    "legal_rule",
+                    "extended_at",
+                    "extension_reason",
+                    "paused_at",
+                    "paused_days",
+                )
+            },
+        ),
+        (
+            "Decision",
+            {
+                "fields": (
+                    "assignee",
+                    "entered_by",
+                    "decided_by",
+                    "completed_at",
+                    "closed_at",
+                    "outcome_summary",
+                    "denial_reason",
+                    "denial_legal_basis",
+                )
+            },
+        ),
+        ("Staff notes", {"fields": ("staff_notes",)}),
+    )
+
+    class Media:
+        css = {"all": ["requests/admin.css"]}
+
+    # --- who sees what --------------------------------------------------------
+
+    def _is_support_only(self, request: HttpRequest) -> bool:
+        user = request.user
+        if user.is_superuser:
+            return False
+        if not hasattr(user, "_request_roles"):
+            user._request_roles = set(user.groups.values_list("name", flat=True))
+        return user._request_roles == {roles.SUPPORT}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if self._is_support_only(request):
+            # Support staff see the requests they entered, nothing else.
+            return queryset.filter(entered_by=request.user)
+        return queryset
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list:
+        return self.inlines if obj is not None else []
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
+        if obj is None:
+            kwargs["form"] = EntryForm
+            kwargs["fields"] = (*EntryForm.Meta.fields, "channel")
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ((None, {"fields": EntryForm.Meta.fields}),)
+        return self.fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ()
+        # Everything but the notes: status and clocks change through actions only.
+        return [
+            f for fs in self.fieldsets for f in fs[1]["fields"] if f != "staff_notes"
+        ]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(email=normalize_email(term)), False
+        if term:
+            return queryset.filter(reference=term.upper()), False
+        return queryset, False
+
+    # --- columns --------------------------------------------------------------
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: PrivacyRequest) -> str:
+        return format_html(
+            '<span class="pr-badge pr-status-{}">{}</span>',
+            obj.status,
+            obj.get_status_display(),
+        )
+
+    @admin.display(description="due", ordering="due_at")
+    def due_badge(self, obj: PrivacyRequest) -> str:
+        date = timezone.localtime(obj.due_at).date().isoformat()
+        if not obj.is_open or obj.status == PrivacyRequest.Status.RECEIVED:
+            return date
+        left = obj.days_left
+        css = "pr-overdue" if left < 0 else "pr-soon" if left <= 7 else "pr-ok"
+        label = f"{-left} days overdue" if left < 0 else f"{left} days left"
+        return format_html('<span class="{}">{} ({})</span>', css, date, label)
+
+    # --- saving ---------------------------------------------------------------
+
+    def save_model(
+        self, request: HttpRequest, obj: PrivacyRequest, form: Any, change: bool
+    ) -> None:
+        if change:
+            services.request_set_notes(
+                actor=request.user, request=obj, notes=obj.staff_notes
+            )
+            return
+        data = form.cleaned_data
+        created = services.request_submit(
+            actor=request.user,
+            entered_by=request.user,
+            submission=Submission(
+                **{f: data[f] for f in EntryForm.Meta.fields if f != "channel"},
+                channel=data["channel"],
+            ),
+        )
+        obj.pk, obj.reference = created.pk, created.reference
+
+    # --- actions --------------------------------------------------------------
+
+    def run_each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        verb: str,
+        run: Callable[[PrivacyRequest], Any],
+    ) -> None:
+        done, refused = 0, []
+        for obj in queryset.select_related("legal_rule"):
+            try:
+                if run(obj) is not False:
+                    done += 1
+            except RequestError as exc:
+                refused.append(str(exc))
+        self.message_user(request, f"{done} request{'s' * (done != 1)} {verb}.")
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)
+
+    @admin.action(description="Assign to me", permissions=["change"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.run_each(
+            request,
+            queryset,
+            "assigned to you",
+            lambda r: services.request_assign(
+                actor=request.user, request=r, assignee=request.user
+            ),
+        )
+
+    @admin.action(description="Extend the deadline…", permissions=["change"])
+    def extend(self, request: HttpRequest, queryset: QuerySet):
+        return _form_action(
+            self,
+            request,
+            queryset,
+            form_class=ExtendForm,
+            title="Extend the deadline (the requester is e-mailed)",
+            verb="extended",
+            run=lambda r, d: services.request_extend(
+                actor=request.user, request=r, reason=d["reason"]
+            ),
+        )
+
+    @admin.action(description="Ask the requester a question…", permissions=["change"])
+    def ask(self, request: HttpRequest, queryset: QuerySet):
+        return _form_action(
+            self,
+            request,
+            queryset,
+            form_class=AskForm,
+            title="Ask the requester a question",
+            verb="asked",
+            run=lambda r, d: services.request_ask(
+                actor=request.user, request=r, question=d["question"]
+            ),
+        )
+
+    @admin.action(description="Deny…", permissions=["change"])
+    def deny(self, request: HttpRequest, queryset: QuerySet):
+        return _form_action(
+            self,
+            request,
+            queryset,
+            form_class=DenyForm,
+            title="Deny (the requester is told why and how to complain)",
+            verb="denied",
+            run=lambda r, d: services.request_deny(
+                actor=request.user,
+                request=r,
+                reason=d["reason"],
+                legal_basis=d["legal_basis"],
+            ),
+        )
+
+    @admin.action(description="Mark completed…", permissions=["change"])
+    def complete(self, request: HttpRequest, queryset: QuerySet):
+        return _form_action(
+            self,
+            request,
+            queryset,
+            form_class=CompleteForm,
+            title="Mark completed (the requester is e-mailed)",
+            verb="completed",
+            run=lambda r, d: services.request_complete(
+                actor=request.user,
+                request=r,
+                partial=d["partial"],
+                summary=d["summary"],
+            ),
+        )
+
+
+class AuditedPolicyAdmin(admin.ModelAdmin):
+    """Rules and holidays change deadlines: every edit is audited."""
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: Any, change: bool
+    ) -> None:
+        services.policy_save(actor=request.user, obj=obj, fields=form.changed_data)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.policy_delete(actor=request.user, obj=obj)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        return {}  # bulk delete would skip the audit
+
+
+@admin.register(DeadlineRule)
+class DeadlineRuleAdmin(AuditedPolicyAdmin):
+    list_display = (
+        "name",
+        "code",
+        "jurisdictions",
+        "unit",
+        "amount",
+        "extension_amount",
+        "extension_unit",
+        "roll_to_working_day",
+        "ack_business_days",
+        "pauses_on_needs_info",
+    )
+
+
+@admin.register(Holiday)
+class HolidayAdmin(AuditedPolicyAdmin):
+    list_display = ("date", "name", "jurisdiction")
+    list_filter = ("jurisdiction",)
+    date_hierarchy = "date"

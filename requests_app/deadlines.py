@@ -1,0 +1,180 @@
+"""Deadline arithmetic: pure functions of dates, rules and holidays.
+
+Nothing here reads the database or the clock, so every rule can be tested with
+plain values. Conventions (GDPR Art. 12(3) read with Regulation 1182/71, and the
+US and Brazilian statutes counted in calendar days):
+
+- the day of receipt is not counted: a period of N days ends N days after it;
+- a period in months ends on the same day-of-month, or on the last day of the
+  month when that date does not exist (31 January + 1 month = 28/29 February);
+- where a rule says so, a deadline falling on a Saturday, Sunday or holiday moves
+  to the next working day;
+- a deadline is the end of its day in the portal's time zone.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+DAYS = "days"
+MONTHS = "months"
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """The parts of a DeadlineRule that arithmetic needs."""
+
+    code: str
+    unit: str = DAYS
+    amount: int = 30
+    roll_to_working_day: bool = False
+    extension_unit: str = DAYS
+    extension_amount: int = 0
+    ack_business_days: int | None = None
+    pauses_on_needs_info: bool = False
+
+    @property
+    def allows_extension(self) -> bool:
+        return self.extension_amount > 0
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    policy_due: date
+    legal_due: date | None
+    due: date
+    ack_due: date | None
+
+
+def add_months(start: date, months: int) -> date:
+    """Same day-of-month ``months`` later, clamped to the month's last day."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+def is_working_day(day: date, holidays: Collection[date] = ()) -> bool:
+    return day.weekday() < 5 and day not in holidays
+
+
+def next_working_day(day: date, holidays: Collection[date] = ()) -> date:
+    """``day`` itself if it is a working day, else the first one after it."""
+    while not is_working_day(day, holidays):
+        day += timedelta(days=1)
+    return day
+
+
+def add_business_days(start: date, days: int, holidays: Collection[date] = ()) -> date:
+    """The ``days``-th working day after ``start`` (start itself not counted)."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if is_working_day(current, holidays):
+            remaining -= 1
+    return current
+
+
+def add_period(
+    start: date,
+    unit: str,
+    amount: int,
+    *,
+    roll: bool = False,
+    holidays: Collection[date] = (),
+) -> date:
+    if unit == MONTHS:
+        end = add_months(start, amount)
+    elif unit == DAYS:
+        end = start + timedelta(days=amount)
+    else:
+        raise ValueError(f"unknown period unit {unit!r}")
+    return next_working_day(end, holidays) if roll else end
+
+
+def rule_due(received: date, rule: RuleSpec, holidays: Collection[date] = ()) -> date:
+    return add_period(
+        received,
+        rule.unit,
+        rule.amount,
+        roll=rule.roll_to_working_day,
+        holidays=holidays,
+    )
+
+
+def compute(
+    received: date,
+    *,
+    policy: RuleSpec,
+    legal: RuleSpec | None,
+    holidays: Collection[date] = (),
+) -> Deadlines:
+    """Policy and legal deadlines of a request received on ``received``.
+
+    ``due`` is the earlier of the two: the company promises 30 days to everyone,
+    and a law may demand less (Brazil: 15 days).
+    """
+    policy_due = rule_due(received, policy, holidays)
+    legal_due = rule_due(received, legal, holidays) if legal else None
+    due = min(policy_due, legal_due) if legal_due else policy_due
+    ack_due = None
+    if legal and legal.ack_business_days:
+        ack_due = add_business_days(received, legal.ack_business_days, holidays)
+    return Deadlines(policy_due, legal_due, due, ack_due)
+
+
+def extended_due(
+    legal_due: date, rule: RuleSpec, holidays: Collection[date] = ()
+) -> date:
+    """The deadline after the rule's single extension, counted from the legal due."""
+    if not rule.allows_extension:
+        raise ValueError(f"rule {rule.code} allows no extension")
+    return add_period(
+        legal_due,
+        rule.extension_unit,
+        rule.extension_amount,
+        roll=rule.roll_to_working_day,
+        holidays=holidays,
+    )
+
+
+def paused_days(paused_at: datetime, resumed_at: datetime, tz: tzinfo) -> int:
+    """Whole calendar days the clock stood still (the day of asking not counted)."""
+    start = paused_at.astimezone(tz).date()
+    end = resumed_at.astimezone(tz).date()
+    return max((end - start).days, 0)
+
+
+def resume_due(
+    due: date,
+    days: int,
+    *,
+    roll: bool = False,
+    holidays: Collection[date] = (),
+) -> date:
+    """The deadline after a pause of ``days`` days is added back."""
+    moved = due + timedelta(days=days)
+    return next_working_day(moved, holidays) if roll else moved
+
+
+def end_of_day(day: date, tz: tzinfo) -> datetime:
+    """A deadline date as the last second of that day in the portal's time zone."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)
+
+
+def local_date(moment: datetime, tz: tzinfo) -> date:
+    return moment.astimezone(tz).date()
+
+
+def days_left(due_at: datetime, now: datetime, tz: tzinfo) -> int:
+    """Calendar days from today until the due date; negative once overdue."""
+    return (local_date(due_at, tz) - local_date(now, tz)).days
+
+
+def holiday_dates(rows: Iterable[tuple[date, str]], jurisdiction: str) -> frozenset:
+    """Holidays that apply to a jurisdiction: its own and the global ones ('')."""
+    return frozenset(day for day, where in rows if where in {"", jurisdiction})

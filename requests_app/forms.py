@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django import forms
+
+from requests_app.jurisdictions import COUNTRIES, US_STATES
+from requests_app.models import PrivacyRequest
+
+DETAILS_MAX = 5000
+
+
+class RequestForm(forms.Form):
+    type = forms.ChoiceField(
+        label="What would you like us to do?",
+        choices=PrivacyRequest.Type.choices,
+        widget=forms.RadioSelect,
+        help_text="Deleting includes what you posted publicly on our forums and blogs.",
+    )
+    name = forms.CharField(label="Your name", max_length=200)
+    email = forms.EmailField(
+        label="Your e-mail address",
+        max_length=254,
+        help_text="We send a link to this address to confirm the request is yours.",
+    )
+    country = forms.ChoiceField(
+        label="Country where you live", choices=[("", "Choose…"), *COUNTRIES]
+    )
+    region = forms.ChoiceField(
+        label="State (United States only)",
+        choices=[("", "—"), *US_STATES],
+        required=False,
+    )
+    relationship = forms.ChoiceField(
+        label="You are our…", choices=PrivacyRequest.Relationship.choices
+    )
+    details = forms.CharField(
+        label="Details",
+        widget=forms.Textarea,
+        max_length=DETAILS_MAX,
+        required=False,
+        help_text=f"Anything that helps us (at most {DETAILS_MAX:,} characters).",
+    )
+    is_agent = forms.BooleanField(
+        label="I am an authorised agent acting for someone else", required=False
+    )
+    agent_name = forms.CharField(label="Agent's name", max_length=200, required=False)
+    agent_email = forms.EmailField(
+        label="Agent's e-mail", max_length=254, required=False
+    )
+    # Honeypot: hidden from people by CSS, filled in by naive bots.
+    website = forms.CharField(label="Leave this empty", required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("country") == "US" and not data.get("region"):
+            self.add_error("region", "Choose your state.")
+        if data.get("is_agent"):
+            for field in ("agent_name", "agent_email"):
+                if not data.get(field):
+                    self.add_error(field, "Required when you act as an agent.")
+        return data
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label="Your answer", widget=forms.Textarea, max_length=DETAILS_MAX
+    )

@@ -1,0 +1,55 @@
+"""Every write to privacy requests (see DESIGN.md "Rules that hold everywhere")."""
+
+from __future__ import annotations
+
+from requests_app.services.common import (
+    LinkExpired,
+    LinkInvalid,
+    RequestError,
+    TransitionError,
+    link_find,
+)
+from requests_app.services.intake import (
+    Submission,
+    request_resend_verification,
+    request_submit,
+    request_verify,
+)
+from requests_app.services.jobs import RunSummary, deadlines_run
+from requests_app.services.rules import policy_delete, policy_save
+from requests_app.services.workflow import (
+    request_answer,
+    request_ask,
+    request_assign,
+    request_close_unverified,
+    request_complete,
+    request_deny,
+    request_extend,
+    request_set_notes,
+    request_withdraw,
+)
+
+__all__ = [
+    "LinkExpired",
+    "LinkInvalid",
+    "RequestError",
+    "RunSummary",
+    "Submission",
+    "TransitionError",
+    "deadlines_run",
+    "link_find",
+    "policy_delete",
+    "policy_save",
+    "request_answer",
+    "request_ask",
+    "request_assign",
+    "request_close_unverified",
+    "request_complete",
+    "request_deny",
+    "request_extend",
+    "request_resend_verification",
+    "request_set_notes",
+    "request_submit",
+    "request_verify",
+    "request_withdraw",
+]

@@ -1,0 +1,351 @@
+"""Building blocks every request service shares: transitions, links, e-mail.
+
+Invariants:
+- a status changes only through ``transition``: a guard against the table
+  below, then ``filter(pk=, status=expected).update()`` that must touch one row;
+- every transition writes a RequestEvent and an AuditEvent in the caller's
+  transaction, so the timeline and the audit trail exist iff the change does;
+- link tokens are ``secrets.token_urlsafe(32)``; only their SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from privacyportal import audit, mail, roles
+from privacyportal.audit.services import as_actor
+from requests_app import deadlines
+from requests_app.models import (
+    OPEN_STATUSES,
+    DeadlineRule,
+    Holiday,
+    PrivacyRequest,
+    ReferenceCounter,
+    RequestEvent,
+    RequestLink,
+)
+
+S = PrivacyRequest.Status
+
+# to-status -> the statuses it may be reached from.
+TRANSITIONS: dict[str, set[str]] = {
+    S.VERIFIED: {S.RECEIVED},
+    S.IN_PROGRESS: {S.VERIFIED, S.NEEDS_INFO},
+    S.NEEDS_INFO: {S.VERIFIED, S.IN_PROGRESS},
+    S.COMPLETED: {S.RECEIVED, S.VERIFIED, S.IN_PROGRESS},
+    S.PARTIALLY_COMPLETED: {S.VERIFIED, S.IN_PROGRESS},
+    S.DENIED: {S.VERIFIED, S.IN_PROGRESS, S.NEEDS_INFO},
+    S.WITHDRAWN: set(OPEN_STATUSES),
+    S.CLOSED_UNVERIFIED: {S.RECEIVED},
+    S.DUPLICATE: {S.RECEIVED},
+}
+FINAL = {
+    S.COMPLETED,
+    S.PARTIALLY_COMPLETED,
+    S.DENIED,
+    S.WITHDRAWN,
+    S.CLOSED_UNVERIFIED,
+    S.DUPLICATE,
+}
+# How long before due_at each reminder stage fires (stage reached -> offset).
+ALERT_OFFSETS = {
+    PrivacyRequest.Alert.DAYS_7: timedelta(days=7),
+    PrivacyRequest.Alert.DAYS_2: timedelta(days=2),
+    PrivacyRequest.Alert.OVERDUE: timedelta(0),
+}
+
+
+class RequestError(ValueError):
+    """A change the rules refuse; nothing was changed."""
+
+
+class TransitionError(RequestError):
+    pass
+
+
+class LinkInvalid(Exception):
+    """Unknown, used or retired link: the public sees one neutral page."""
+
+
+class LinkExpired(LinkInvalid):
+    def __init__(self, link: RequestLink) -> None:
+        super().__init__("link expired")
+        self.link = link
+
+
+# --- time and rules -------------------------------------------------------------
+
+
+def tz():
+    return timezone.get_default_timezone()
+
+
+def policy_and_legal_rule(
+    jurisdiction: str,
+) -> tuple[deadlines.RuleSpec, DeadlineRule | None]:
+    rules = list(DeadlineRule.objects.all())
+    policy = next((r.spec() for r in rules if r.is_policy), None)
+    legal = next(
+        (r for r in rules if not r.is_policy and jurisdiction in r.jurisdictions),
+        None,
+    )
+    return policy or deadlines.RuleSpec(code="policy", amount=30), legal
+
+
+def holidays_for(jurisdiction: str, start: datetime) -> frozenset:
+    # Deadlines reach at most a few months ahead (one month + two of extension).
+    first = start.astimezone(tz()).date()
+    rows = Holiday.objects.filter(
+        date__gte=first, date__lte=first + timedelta(days=400)
+    ).values_list("date", "jurisdiction")
+    return deadlines.holiday_dates(rows, jurisdiction)
+
+
+def next_alert(due_at: datetime, stage: int) -> datetime | None:
+    """When the first alert stage after ``stage`` fires; None after the last."""
+    for reached, offset in ALERT_OFFSETS.items():
+        if reached > stage:
+            return due_at - offset
+    return None
+
+
+def alert_stage_at(due_at: datetime, now: datetime) -> int:
+    """The highest alert stage whose moment has come."""
+    stage = PrivacyRequest.Alert.NONE
+    for reached, offset in ALERT_OFFSETS.items():
+        if now >= due_at - offset:
+            stage = reached
+    return stage
+
+
+# --- references and links -------------------------------------------------------
+
+
+def next_reference(year: int) -> str:
+    """PR-<year>-<6 digits>, sequential per year.
+
+    One conditional UPDATE ... RETURNING both increments and reads the counter
+    under its row lock, so two submissions never share a number.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE requests_app_referencecounter SET last = last + 1 "
+            "WHERE year = %s RETURNING last",
+            [year],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        # First request of the year: create the row (race-safe), then retry.
+        with transaction.atomic():
+            ReferenceCounter.objects.get_or_create(year=year)
+        return next_reference(year)
+    return f"PR-{year}-{row[0]:06d}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_issue(
+    request: PrivacyRequest, purpose: str, *, ttl: timedelta, now: datetime
+) -> str:
+    """Create a link and return its token; the token itself is never stored."""
+    token = secrets.token_urlsafe(32)
+    RequestLink.objects.create(
+        request=request,
+        purpose=purpose,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    return token
+
+
+def link_find(token: str, purpose: str, *, now: datetime) -> RequestLink:
+    """The live link for a token, or LinkInvalid / LinkExpired."""
+    if not token or len(token) > 100:
+        raise LinkInvalid("malformed")
+    link = (
+        RequestLink.objects.select_related("request")
+        .filter(token_hash=hash_token(token), purpose=purpose)
+        .first()
+    )
+    if link is None or link.used_at is not None:
+        raise LinkInvalid("unknown or used")
+    if link.expires_at <= now:
+        raise LinkExpired(link)
+    return link
+
+
+def status_url(token: str) -> str:
+    return settings.SITE_URL + reverse("requests:status", args=[token])
+
+
+def verify_url(token: str) -> str:
+    return settings.SITE_URL + reverse("requests:verify", args=[token])
+
+
+def status_link(request: PrivacyRequest, now: datetime) -> str:
+    ttl = timedelta(days=settings.REQUEST_STATUS_LINK_DAYS)
+    return status_url(link_issue(request, RequestLink.Purpose.STATUS, ttl=ttl, now=now))
+
+
+# --- timeline, audit, e-mail -------------------------------------------------------
+
+
+def user_or_none(actor: Any) -> Any:
+    """The Django user behind an actor, for who-columns; None for the system."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def actor_label(actor: Any) -> str:
+    who = as_actor(actor)
+    return who.label or who.type
+
+
+def event(
+    request: PrivacyRequest,
+    kind: str,
+    *,
+    actor: Any,
+    message: str = "",
+    public: bool = False,
+    from_status: str = "",
+    to_status: str = "",
+) -> RequestEvent:
+    return RequestEvent.objects.create(
+        request=request,
+        at=timezone.now(),
+        kind=kind,
+        actor_label=actor_label(actor),
+        message=message,
+        public=public,
+        from_status=from_status,
+        to_status=to_status,
+    )
+
+
+def record(
+    action: str, request: PrivacyRequest, *, actor: Any, data: dict | None = None
+) -> None:
+    audit.record(
+        f"requests.request.{action}",
+        actor=actor,
+        target=request,
+        subject_id=request.subject_id,
+        data={"reference": request.reference, **(data or {})},
+    )
+
+
+def transition(
+    request: PrivacyRequest,
+    to: str,
+    *,
+    actor: Any,
+    action: str,
+    message: str = "",
+    public: bool = False,
+    data: dict | None = None,
+    **fields: Any,
+) -> None:
+    """Move ``request`` to ``to`` or raise TransitionError, changing nothing.
+
+    Must run inside the caller's transaction.atomic().
+    """
+    expected = request.status
+    if expected not in TRANSITIONS[to]:
+        raise TransitionError(
+            f"{request.reference}: cannot go from "
+            f"{S(expected).label.lower()} to {S(to).label.lower()}"
+        )
+    if to in FINAL:
+        fields.setdefault("next_alert_at", None)
+        fields.setdefault("closed_at", timezone.now())
+    updated = PrivacyRequest.objects.filter(pk=request.pk, status=expected).update(
+        status=to, **fields
+    )
+    if updated != 1:
+        raise TransitionError(f"{request.reference} was changed by someone else")
+    for name, value in {"status": to, **fields}.items():
+        setattr(request, name, value)
+    event(
+        request,
+        RequestEvent.Kind.STATUS,
+        actor=actor,
+        message=message,
+        public=public,
+        from_status=expected,
+        to_status=to,
+    )
+    record(
+        action, request, actor=actor, data={"from": expected, "to": to, **(data or {})}
+    )
+
+
+def request_context(request: PrivacyRequest) -> dict:
+    """What every e-mail about a request may mention (JSON-serialisable)."""
+    zone = tz()
+    legal = request.legal_due_at
+    return {
+        "reference": request.reference,
+        "type": request.get_type_display(),
+        "status": request.get_status_display(),
+        "name": request.name,
+        "due_date": request.due_at.astimezone(zone).date().isoformat(),
+        "legal_due_date": legal.astimezone(zone).date().isoformat() if legal else "",
+        "admin_url": settings.SITE_URL
+        + reverse("admin:requests_app_privacyrequest_change", args=[request.pk]),
+    }
+
+
+def email_requester(
+    request: PrivacyRequest, template: str, key: str, **context: Any
+) -> bool:
+    """Queue an e-mail to the requester; False if this key was sent before.
+
+    Always the subject's own address, even for an agent's request: what we hold
+    is disclosed only to the address that was verified.
+    """
+    sent = mail.queue_email(
+        key=f"request:{request.pk}:{key}",
+        to=request.email,
+        template=template,
+        context={**request_context(request), **context},
+    )
+    if sent is not None:
+        event(request, RequestEvent.Kind.EMAIL, actor=None, message=template)
+    return sent is not None
+
+
+def privacy_officers() -> list[Any]:
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=roles.PRIVACY_OFFICER, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+    )
+
+
+def email_staff(users: Iterable[Any], template: str, key: str, context: dict) -> int:
+    """Queue one e-mail per staff member; each key is sent at most once."""
+    sent = 0
+    for user in users:
+        queued = mail.queue_email(
+            key=f"{key}:to:{user.pk}", to=user.email, template=template, context=context
+        )
+        sent += queued is not None
+    return sent
+
+
+def atomic():
+    return transaction.atomic()

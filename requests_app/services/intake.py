@@ -1,0 +1,294 @@
+"""Receiving a request: submission, e-mail verification, marketing opt-out.
+
+Invariants:
+- a submission does the same work, and the public sees the same page, whether
+  or not the e-mail address is known (subjects are matched at verification);
+- a verification link is single-use and expires after REQUEST_VERIFY_TTL hours;
+  a new link retires the older ones;
+- a marketing opt-out takes effect at submission, without verification.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from privacyportal.audit.services import Actor
+from privacyportal.subjects.models import normalize_email
+from privacyportal.subjects.services import subject_get_or_create
+from requests_app import deadlines
+from requests_app.jurisdictions import jurisdiction_for
+from requests_app.models import PrivacyRequest, RequestEvent, RequestLink
+from requests_app.services import common
+from requests_app.services.common import S, atomic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a requester (or Support, for phone and letter) tells us."""
+
+    type: str
+    email: str
+    name: str
+    country: str
+    relationship: str
+    region: str = ""
+    details: str = ""
+    is_agent: bool = False
+    agent_name: str = ""
+    agent_email: str = ""
+    channel: str = PrivacyRequest.Channel.WEB
+
+
+def _deadline_fields(jurisdiction: str, received_at: datetime) -> dict[str, Any]:
+    policy, legal = common.policy_and_legal_rule(jurisdiction)
+    holidays = common.holidays_for(jurisdiction, received_at)
+    zone = common.tz()
+    computed = deadlines.compute(
+        deadlines.local_date(received_at, zone),
+        policy=policy,
+        legal=legal.spec() if legal else None,
+        holidays=holidays,
+    )
+
+    def end(day):
+        return deadlines.end_of_day(day, zone) if day else None
+
+    return {
+        "legal_rule": legal,
+        "due_at": end(computed.due),
+        "policy_due_at": end(computed.policy_due),
+        "legal_due_at": end(computed.legal_due),
+        "ack_due_at": end(computed.ack_due),
+    }
+
+
+def _find_duplicate(email: str, type_: str, now: datetime) -> PrivacyRequest | None:
+    minutes = settings.REQUEST_DUPLICATE_MINUTES
+    if not minutes:
+        return None
+    return (
+        PrivacyRequest.objects.open()
+        .filter(
+            email=email,
+            type=type_,
+            duplicate_of__isnull=True,
+            received_at__gte=now - timedelta(minutes=minutes),
+        )
+        .order_by("received_at")
+        .first()
+    )
+
+
+def request_submit(
+    *, actor: Any, submission: Submission, entered_by: Any = None
+) -> PrivacyRequest:
+    """Record a request and e-mail the verification link (or apply an opt-out).
+
+    A second filing of an open request (same e-mail and type within
+    REQUEST_DUPLICATE_MINUTES) is stored as a duplicate of the first, which is
+    not worked twice; if the first is still unverified its link is sent again.
+    """
+    now = timezone.now()
+    email = normalize_email(submission.email) or ""
+    jurisdiction = jurisdiction_for(submission.country, submission.region)
+    with atomic():
+        original = _find_duplicate(email, submission.type, now)
+        clock = _deadline_fields(jurisdiction, now)
+        # Row locks (the year's counter, then the audit chain) are held until
+        # commit, so they are taken as late as possible: submissions overlap.
+        request = PrivacyRequest.objects.create(
+            reference=common.next_reference(now.astimezone(common.tz()).year),
+            type=submission.type,
+            channel=submission.channel,
+            email=email,
+            name=submission.name,
+            country=submission.country.upper(),
+            region=submission.region.upper() if submission.country == "US" else "",
+            jurisdiction=jurisdiction,
+            relationship=submission.relationship,
+            details=submission.details,
+            is_agent=submission.is_agent,
+            agent_name=submission.agent_name if submission.is_agent else "",
+            agent_email=submission.agent_email if submission.is_agent else "",
+            entered_by=entered_by,
+            received_at=now,
+            duplicate_of=original,
+            **clock,
+        )
+        common.event(
+            request,
+            RequestEvent.Kind.CREATED,
+            actor=actor,
+            message=f"Received by {request.get_channel_display().lower()}.",
+        )
+        received = {
+            "type": request.type,
+            "channel": request.channel,
+            "jurisdiction": jurisdiction,
+        }
+        if original is not None:
+            common.record("received", request, actor=actor, data=received)
+            _mark_duplicate(request, original, actor=actor, now=now)
+        elif request.type == PrivacyRequest.Type.MARKETING_OPT_OUT:
+            common.record("received", request, actor=actor, data=received)
+            _apply_opt_out(request, actor=actor)
+        else:
+            _send_verification(request, now=now, first=True)
+            common.record("received", request, actor=actor, data=received)
+    return request
+
+
+def _mark_duplicate(
+    request: PrivacyRequest, original: PrivacyRequest, *, actor: Any, now: datetime
+) -> None:
+    common.transition(
+        request,
+        S.DUPLICATE,
+        actor=actor,
+        action="duplicate",
+        message=f"Same e-mail and type as {original.reference}.",
+        data={"original": original.reference},
+    )
+    common.event(
+        original,
+        RequestEvent.Kind.DUPLICATE,
+        actor=actor,
+        message=f"Filed again as {request.reference}.",
+    )
+    if original.status == S.RECEIVED:
+        _send_verification(original, now=now)
+
+
+def _send_verification(
+    request: PrivacyRequest, *, now: datetime, first: bool = False
+) -> None:
+    """Retire older verification links (if any) and e-mail a fresh one."""
+    if not first:
+        RequestLink.objects.filter(
+            request=request, purpose=RequestLink.Purpose.VERIFY, used_at__isnull=True
+        ).update(used_at=now)
+    ttl = timedelta(hours=settings.REQUEST_VERIFY_TTL)
+    token = common.link_issue(request, RequestLink.Purpose.VERIFY, ttl=ttl, now=now)
+    common.email_requester(
+        request,
+        "request_verify",
+        f"verify:{common.hash_token(token)[:16]}",
+        link=common.verify_url(token),
+        hours=settings.REQUEST_VERIFY_TTL,
+    )
+
+
+def _apply_opt_out(request: PrivacyRequest, *, actor: Any) -> None:
+    """Opt-outs need no verification (the law forbids requiring it)."""
+    subject, _ = subject_get_or_create(
+        actor=actor, email=request.email, requester_only=True, name=request.name
+    )
+    request.subject = subject
+    PrivacyRequest.objects.filter(pk=request.pk).update(subject=subject)
+    withdrawn = _withdraw_marketing(request, subject, actor=actor)
+    common.event(request, RequestEvent.Kind.OPT_OUT, actor=actor, message=withdrawn)
+    common.transition(
+        request,
+        S.COMPLETED,
+        actor=actor,
+        action="opted_out",
+        message="Marketing opt-out applied.",
+        completed_at=timezone.now(),
+    )
+    common.email_requester(request, "request_optout", "optout")
+
+
+def _withdraw_marketing(request: PrivacyRequest, subject: Any, *, actor: Any) -> str:
+    try:
+        from consent_app.services import marketing_opt_out
+    except ImportError:
+        # Without the consent app the opt-out lives in the timeline and audit
+        # trail only (DataSubject has no opt-out field of its own yet).
+        log.warning("consent_app unavailable: opt-out of %s recorded only", request)
+        return "Opt-out recorded (no consent register installed)."
+    count = marketing_opt_out(
+        actor=actor,
+        subject=subject,
+        source="request",
+        evidence=f"privacy request {request.reference}",
+    )
+    return f"Marketing consent withdrawn for {count} purpose(s)."
+
+
+def request_verify(*, token: str) -> tuple[PrivacyRequest, str]:
+    """Verify the request behind a link; returns it and a new status-link token.
+
+    Links the request to the DataSubject with the same normalised e-mail,
+    creating a requester-only subject if there is none.
+    """
+    now = timezone.now()
+    with atomic():
+        link = common.link_find(token, RequestLink.Purpose.VERIFY, now=now)
+        request = link.request
+        if request.status != S.RECEIVED:
+            raise common.LinkInvalid("request no longer awaits verification")
+        if not RequestLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
+            used_at=now
+        ):
+            raise common.LinkInvalid("used concurrently")
+        subject, _ = subject_get_or_create(
+            actor=Actor.system("verification"),
+            email=request.email,
+            requester_only=True,
+            name=request.name,
+        )
+        actor = Actor.subject(subject.pk)
+        common.transition(
+            request,
+            S.VERIFIED,
+            actor=actor,
+            action="verified",
+            message="E-mail address verified.",
+            subject=subject,
+            verified_at=now,
+            acknowledged_at=request.acknowledged_at or now,
+            next_alert_at=common.next_alert(request.due_at, request.alert_stage),
+        )
+        status_token = common.link_issue(
+            request,
+            RequestLink.Purpose.STATUS,
+            ttl=timedelta(days=settings.REQUEST_STATUS_LINK_DAYS),
+            now=now,
+        )
+        common.email_requester(
+            request,
+            "request_confirmation",
+            "confirmation",
+            link=common.status_url(status_token),
+        )
+    return request, status_token
+
+
+def request_resend_verification(*, token: str) -> bool:
+    """A new link for an expired one, if its request still awaits verification.
+
+    Returns False (and does nothing) otherwise; the caller shows the same page.
+    """
+    now = timezone.now()
+    try:
+        common.link_find(token, RequestLink.Purpose.VERIFY, now=now)
+        return False  # still valid: nothing to renew
+    except common.LinkExpired as expired:
+        link = expired.link
+    except common.LinkInvalid:
+        return False
+    with atomic():
+        request = PrivacyRequest.objects.get(pk=link.request_id)
+        if request.status != S.RECEIVED:
+            return False
+        _send_verification(request, now=now)
+        common.record("verification_resent", request, actor=Actor.subject(None))
+    return True

@@ -1,0 +1,73 @@
+"""Requests made the way the portal makes them: through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from privacyportal.audit.services import Actor
+from privacyportal.models import OutboundEmail
+from requests_app import services
+from requests_app.models import PrivacyRequest
+from requests_app.services import Submission
+
+_counter = {"n": 0}
+
+
+def staff_user(username: str, role: str | None = None, **extra: Any):
+    user = get_user_model().objects.create_user(
+        username,
+        f"{username}@staff.example",
+        "pw-Very-Long-123",
+        is_staff=True,
+        **extra,
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def submission(**overrides: Any) -> Submission:
+    _counter["n"] += 1
+    values = {
+        "type": PrivacyRequest.Type.ACCESS,
+        "email": f"requester{_counter['n']}@example.org",
+        "name": "Ada Requester",
+        "country": "DE",
+        "relationship": PrivacyRequest.Relationship.CUSTOMER,
+        "details": "",
+    }
+    values.update(overrides)
+    return Submission(**values)
+
+
+def submit(**overrides: Any) -> PrivacyRequest:
+    return services.request_submit(
+        actor=Actor.subject(None), submission=submission(**overrides)
+    )
+
+
+def token_from(request: PrivacyRequest, template: str = "request_verify") -> str:
+    """The token inside the newest e-mail of that kind (tokens are not stored)."""
+    email = (
+        OutboundEmail.objects.filter(
+            key__startswith=f"request:{request.pk}:", template=template
+        )
+        .order_by("-pk")
+        .first()
+    )
+    return email.context["link"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def verified(**overrides: Any) -> PrivacyRequest:
+    request = submit(**overrides)
+    request, _ = services.request_verify(token=token_from(request))
+    return request
+
+
+def in_progress(assignee, **overrides: Any) -> PrivacyRequest:
+    request = verified(**overrides)
+    services.request_assign(actor=assignee, request=request, assignee=assignee)
+    return request

@@ -1,0 +1,69 @@
+"""File a request in Chromium, follow the e-mailed link, see the status page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core import mail
+
+from privacyportal import mail as outbox
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # the test makes between page actions are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser.new_page()
+        browser.close()
+
+
+@pytest.mark.browser
+def test_file_verify_and_follow_a_request_in_the_browser(page, live_server, settings):
+    settings.SITE_URL = live_server.url
+    page.goto(f"{live_server.url}/privacy/request/")
+    page.check("input[name=type][value=erasure]")
+    page.fill("input[name=name]", "Grace Browser")
+    page.fill("input[name=email]", "grace@example.org")
+    page.select_option("select[name=country]", "US")
+    page.select_option("select[name=region]", "CA")
+    page.select_option("select[name=relationship]", "visitor")
+    page.fill("textarea[name=details]", "Please delete my forum posts too.")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Check your inbox")
+
+    outbox.send_pending()
+    (message,) = [m for m in mail.outbox if m.to == ["grace@example.org"]]
+    link = re.search(r"(http\S+/privacy/request/verify/\S+/)", message.body).group(1)
+    page.goto(link)
+    page.click("text=Confirm my request")
+    page.wait_for_selector("text=Your request PR-")
+    body = page.inner_text("main")
+    assert "Delete my information" in body and "Verified" in body
+    assert "We will answer by" in body
+
+    outbox.send_pending()
+    confirmation = [m for m in mail.outbox if "confirmed" in m.subject]
+    status_link = re.search(
+        r"(http\S+/privacy/request/status/\S+/)", confirmation[0].body
+    ).group(1)
+    page.goto(status_link)
+    assert "Withdraw my request" in page.inner_text("main")

@@ -1,0 +1,295 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from privacyportal import mail as outbox
+from privacyportal.models import OutboundEmail
+from privacyportal.subjects.tests.factories import DataSubjectFactory
+from privacyportal.tasks import send_email_task
+from requests_app import services
+from requests_app.models import PrivacyRequest
+from requests_app.tests.factories import in_progress, submit, token_from, verified
+
+pytestmark = pytest.mark.django_db
+S = PrivacyRequest.Status
+FORM = "/privacy/request/"
+CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def payload(**overrides) -> dict:
+    data = {
+        "type": "access",
+        "name": "Ada Lovelace",
+        "email": "ada@example.org",
+        "country": "DE",
+        "region": "",
+        "relationship": "customer",
+        "details": "Everything, please.",
+        "website": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_form_renders_every_field(client):
+    response = client.get(FORM)
+    assert response.status_code == 200
+    for name in (
+        "type",
+        "name",
+        "email",
+        "country",
+        "region",
+        "relationship",
+        "details",
+        "is_agent",
+        "agent_name",
+        "agent_email",
+        "website",
+    ):
+        assert f'name="{name}"'.encode() in response.content
+    assert b"csrfmiddlewaretoken" in response.content
+
+
+def test_valid_post_files_a_request_and_shows_check_your_inbox(client):
+    response = client.post(FORM, payload())
+    assert response.status_code == 200 and b"Check your inbox" in response.content
+    request = PrivacyRequest.objects.get()
+    assert request.email == "ada@example.org" and request.channel == "web"
+
+
+def test_known_and_unknown_emails_get_byte_identical_pages():
+    DataSubjectFactory(email="known@example.org")
+    known = Client().post(FORM, payload(email="known@example.org")).content
+    unknown = Client().post(FORM, payload(email="stranger@example.org")).content
+    assert CSRF.sub(b"", known) == CSRF.sub(b"", unknown)
+    assert PrivacyRequest.objects.count() == 2
+
+
+def test_csrf_is_enforced():
+    response = Client(enforce_csrf_checks=True).post(FORM, payload())
+    assert response.status_code == 403
+    assert not PrivacyRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "not-an-email", b"Enter a valid email address"),
+        ("type", "sell-my-soul", b"Select a valid choice"),
+        ("name", "", b"This field is required"),
+        ("details", "x" * 5001, b"at most 5000 characters"),
+        ("region", "", b"Choose your state"),
+    ],
+)
+def test_bad_fields_show_a_message_next_to_them(client, field, value, message):
+    extra = {"country": "US"} if field == "region" else {}
+    response = client.post(FORM, payload(**{field: value, **extra}))
+    assert response.status_code == 400 and message in response.content
+    assert not PrivacyRequest.objects.exists()
+
+
+def test_agent_needs_name_and_email(client):
+    response = client.post(FORM, payload(is_agent="on"))
+    assert response.status_code == 400
+    assert response.content.count(b"Required when you act as an agent") == 2
+
+
+def test_oversized_body_is_refused(client):
+    response = client.post(FORM, payload(details="x" * 70_000))
+    assert response.status_code in {400, 413}
+    assert not PrivacyRequest.objects.exists()
+
+
+def test_honeypot_shows_the_same_page_and_files_nothing(client):
+    response = client.post(FORM, payload(website="http://spam.example"))
+    assert response.status_code == 200 and b"Check your inbox" in response.content
+    assert not PrivacyRequest.objects.exists()
+
+
+def test_rate_limit_per_ip(client, settings):
+    settings.REQUEST_RATE_PER_IP = 3
+    codes = [
+        client.post(FORM, payload(email=f"p{i}@example.org")).status_code
+        for i in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+    assert PrivacyRequest.objects.count() == 3
+
+
+def test_rate_limit_per_email_across_addresses(settings):
+    settings.REQUEST_RATE_PER_EMAIL = 2
+    codes = [
+        Client(REMOTE_ADDR=f"10.0.0.{i}")
+        .post(FORM, payload(email="Same@Example.org", type=t))
+        .status_code
+        for i, t in enumerate(["access", "erasure", "objection"])
+    ]
+    assert codes == [200, 200, 429]
+
+
+def test_submission_with_broker_down_still_succeeds_and_mails_later(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(send_email_task, "apply_async", broker_down)
+    monkeypatch.setattr(send_email_task, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(FORM, payload(email="later@example.org"))
+    assert response.status_code == 200 and b"Check your inbox" in response.content
+    email = OutboundEmail.objects.get(to="later@example.org")
+    assert email.status == OutboundEmail.Status.PENDING and not mail.outbox
+    monkeypatch.undo()
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        sent = []
+        monkeypatch.setattr(send_email_task, "delay", lambda pk: sent.append(pk))
+        assert outbox.redispatch_pending() == 1
+    assert sent == [email.pk]
+    assert outbox.send_pending() == 1
+    assert mail.outbox[0].to == ["later@example.org"]
+
+
+# --- verification and status pages ---------------------------------------------
+
+
+def test_verify_get_asks_for_a_click_and_post_verifies(client):
+    request = submit()
+    token = token_from(request)
+    page = client.get(f"/privacy/request/verify/{token}/")
+    assert page.status_code == 200 and b"Confirm my request" in page.content
+    request.refresh_from_db()
+    assert request.status == S.RECEIVED  # a prefetching mail scanner verifies nothing
+    response = client.post(f"/privacy/request/verify/{token}/")
+    assert response.status_code == 302
+    assert "/privacy/request/status/" in response["Location"]
+    request.refresh_from_db()
+    assert request.status == S.VERIFIED
+    status = client.get(response["Location"])
+    assert request.reference.encode() in status.content
+
+
+def neutral(response) -> bytes:
+    return CSRF.sub(b"", response.content)
+
+
+def test_unknown_used_and_expired_links_get_the_same_neutral_page(client):
+    request = submit()
+    used_token = token_from(request)
+    client.post(f"/privacy/request/verify/{used_token}/")
+    expiring = submit()
+    expired_token = token_from(expiring)
+    unknown = client.get("/privacy/request/verify/" + "A" * 43 + "/")
+    used = client.get(f"/privacy/request/verify/{used_token}/")
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        expired = client.get(f"/privacy/request/verify/{expired_token}/")
+    assert unknown.status_code == 404 and used.status_code == 404
+    assert expired.status_code == 410
+    for response, token in (
+        (unknown, "A" * 43),
+        (used, used_token),
+        (expired, expired_token),
+    ):
+        assert neutral(response).replace(token.encode(), b"T") == neutral(
+            unknown
+        ).replace(b"A" * 43, b"T")
+        assert request.reference.encode() not in response.content
+
+
+def test_expired_link_page_sends_a_new_link(client):
+    request = submit(email="renew@example.org")
+    token = token_from(request)
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        response = client.post(f"/privacy/request/verify/{token}/new-link/")
+        assert response.status_code == 200
+        new = token_from(request)
+        assert new != token
+        assert client.post(f"/privacy/request/verify/{new}/").status_code == 302
+
+
+def test_new_link_flood_is_rate_limited(client, settings):
+    settings.REQUEST_RESEND_RATE = 2
+    codes = [
+        client.post("/privacy/request/verify/" + "B" * 43 + "/new-link/").status_code
+        for _ in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
+def status_token(request) -> str:
+    return token_from(request, "request_confirmation")
+
+
+def test_status_page_shows_facts_and_staff_questions(client, officer):
+    request = in_progress(officer)
+    services.request_ask(actor=officer, request=request, question="Which account?")
+    page = client.get(f"/privacy/request/status/{status_token(request)}/")
+    assert page.status_code == 200
+    for text in (
+        request.reference,
+        "Waiting for the requester",
+        "Which account?",
+        "Answer our question",
+        "Withdraw my request",
+    ):
+        assert text.encode() in page.content
+
+
+def test_requester_answers_a_question_on_the_status_page(client, officer):
+    request = in_progress(officer)
+    services.request_ask(actor=officer, request=request, question="Which account?")
+    token = status_token(request)
+    response = client.post(
+        f"/privacy/request/status/{token}/answer/", {"answer": "The blue one"}
+    )
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == S.IN_PROGRESS
+    assert b"The blue one" in client.get(f"/privacy/request/status/{token}/").content
+
+
+def test_answer_without_a_question_is_refused(client, officer):
+    request = in_progress(officer)
+    token = status_token(request)
+    response = client.post(f"/privacy/request/status/{token}/answer/", {"answer": "x"})
+    assert response.status_code == 409
+
+
+def test_requester_withdraws_on_the_status_page(client):
+    request = verified()
+    token = status_token(request)
+    client.post(f"/privacy/request/status/{token}/withdraw/")
+    request.refresh_from_db()
+    assert request.status == S.WITHDRAWN
+    page = client.get(f"/privacy/request/status/{token}/")
+    assert b"Withdraw my request" not in page.content
+
+
+def test_status_link_reaches_only_its_own_request(client):
+    mine, other = verified(), verified()
+    token = status_token(mine)
+    page = client.get(f"/privacy/request/status/{token}/")
+    assert mine.reference.encode() in page.content
+    assert other.reference.encode() not in page.content
+    # a verification token is not a status token, and tampering gives 404
+    assert client.get(f"/privacy/request/status/{token[:-1]}x/").status_code == 404
+    assert (
+        client.get(f"/privacy/request/status/{token_from(other)}/").status_code == 404
+    )
+    assert client.get(f"/privacy/request/status/{other.pk}/").status_code == 404
+
+
+def test_status_link_expires(client, settings):
+    request = verified()
+    token = status_token(request)
+    later = timezone.now() + timedelta(days=settings.REQUEST_STATUS_LINK_DAYS + 1)
+    with time_machine.travel(later):
+        assert client.get(f"/privacy/request/status/{token}/").status_code == 410
