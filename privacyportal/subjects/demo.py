@@ -66,25 +66,25 @@ def seed(*, rng: random.Random, actor: Any) -> dict[str, int]:
             created_orgs += 1
     created = 0
     for i in range(40):
+        # Draw every random value first, so a second run walks the same sequence.
         first, last = rng.choice(FIRST), rng.choice(LAST)
+        profile = {
+            "name": f"{first} {last}",
+            "company": rng.choice(COMPANIES),
+            "title": rng.choice(["Engineer", "Teacher", "CFO"]),
+            "ip_addresses": [f"203.0.113.{rng.randint(1, 254)}"],
+        }
+        device = {
+            "serial_number": f"DEMO-{i:04d}",
+            "software_version": rng.choice(["5.3.2", "5.4.1", "6.0.0"]),
+            "connected_hardware": rng.choice(["USB headset", "HD webcam"]),
+        }
         email = f"{first}.{last}.{i}@example.org".lower()
         if DataSubject.objects.by_email(email).exists():
             continue
         subject = services.subject_create(
-            actor=actor,
-            email=email,
-            name=f"{first} {last}",
-            company=rng.choice(COMPANIES),
-            title=rng.choice(["Engineer", "Teacher", "CFO"]),
-            domain=email.split("@")[1],
-            ip_addresses=[f"203.0.113.{rng.randint(1, 254)}"],
+            actor=actor, email=email, domain="example.org", **profile
         )
-        services.device_add(
-            actor=actor,
-            subject=subject,
-            serial_number=f"DEMO-{i:04d}",
-            software_version=rng.choice(["5.3.2", "5.4.1", "6.0.0"]),
-            connected_hardware=rng.choice(["USB headset", "HD webcam"]),
-        )
+        services.device_add(actor=actor, subject=subject, **device)
         created += 1
     return {"organizations": created_orgs, "subjects": created}
