@@ -27,7 +27,7 @@ def run_django(
         k: v
         for k, v in os.environ.items()
         if k not in {"DEBUG", "SECRET_KEY", "AUDIT_HMAC_KEY", "RETENTION_MASTER_KEY"}
-        and k != "DATABASE_URL"
+        and k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env.update({"VAR_DIR": str(ROOT / "var" / "settings-test")})
     env.update(env_overrides)
