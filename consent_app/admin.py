@@ -93,6 +93,12 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             return [f.name for f in obj._meta.fields] + ["campaign_progress"]
         return self.readonly_fields
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A published version is view-only: saving it would be refused anyway.
+        if obj is not None and obj.status != PolicyVersion.Status.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
     def save_model(
         self, request: HttpRequest, obj: PolicyVersion, form: Any, change: bool
     ) -> None:

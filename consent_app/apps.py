@@ -8,12 +8,14 @@ class ConsentConfig(AppConfig):
     verbose_name = "Consent"
 
     def ready(self) -> None:
+        from consent_app import links
         from consent_app.services import withdraw_for_child
         from consent_app.sources import ConsentLedgerSource
-        from privacyportal import registry, schedule
+        from privacyportal import mail, registry, schedule
         from privacyportal.subjects.services import UNDER_13_HOOKS
 
         registry.register(ConsentLedgerSource())
+        mail.register_minter("consent.link", links.mint)
         if withdraw_for_child not in UNDER_13_HOOKS:
             UNDER_13_HOOKS.append(withdraw_for_child)
         schedule.register(

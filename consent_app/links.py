@@ -28,20 +28,46 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _create(
+def _new_row(
     *, kind: str, subject: DataSubject, days: int, purpose: Purpose | None = None
-) -> str:
-    token = secrets.token_urlsafe(32)
+) -> ConsentLink:
+    """A link row whose token does not exist yet: it is minted when e-mailed."""
     now = timezone.now()
-    ConsentLink.objects.create(
+    return ConsentLink.objects.create(
         kind=kind,
-        token_hash=token_hash(token),
+        # A hash of a token nobody holds, until mint() replaces it.
+        token_hash=token_hash(secrets.token_urlsafe(32)),
         subject=subject,
         purpose=purpose,
         created_at=now,
         expires_at=now + timedelta(days=days),
     )
-    return token
+
+
+_VIEW = {
+    ConsentLink.Kind.PREFERENCES: "consent:manage",
+    ConsentLink.Kind.UNSUBSCRIBE: "consent:unsubscribe",
+}
+
+
+def mint(link_id: int) -> str:
+    """Give a link row a fresh token (only its hash is kept); returns the URL."""
+    from privacyportal.mail import LinkGone
+
+    link = ConsentLink.objects.filter(pk=link_id, expires_at__gt=timezone.now()).first()
+    if link is None:
+        raise LinkGone(f"consent link #{link_id} expired or was deleted")
+    token = secrets.token_urlsafe(32)
+    ConsentLink.objects.filter(pk=link_id).update(token_hash=token_hash(token))
+    return settings.SITE_URL + reverse(_VIEW[link.kind], args=[token])
+
+
+def _create(
+    *, kind: str, subject: DataSubject, days: int, purpose: Purpose | None = None
+) -> str:
+    """Create and mint at once (staff tools and tests); returns the raw token."""
+    row = _new_row(kind=kind, subject=subject, days=days, purpose=purpose)
+    return mint(row.pk).rstrip("/").rsplit("/", 1)[1]
 
 
 def link_resolve(token: str, kind: str) -> ConsentLink | None:
@@ -71,25 +97,31 @@ def _rate_limited(email: str) -> bool:
 
 
 def preference_link_request(*, email: str) -> bool:
-    """Send a preference-centre link if the address is known; the caller shows
-    the same page either way. Returns whether an e-mail was queued (for tests)."""
-    from privacyportal.mail import queue_email
+    """Send a preference-centre link if the address is known.
+
+    Runs in a task (see ``preference_link_request_async``), so the public page
+    does the same work, in the same time, for known and unknown addresses.
+    Returns whether an e-mail was queued.
+    """
+    from privacyportal.mail import queue_email, secret_link
 
     subject = DataSubject.objects.by_email(email).first()
     if subject is None or subject.anonymised_at or _rate_limited(subject.email):
         return False
     with transaction.atomic():
-        token = _create(
+        row = _new_row(
             kind=ConsentLink.Kind.PREFERENCES,
             subject=subject,
             days=settings.CONSENT_PREFERENCE_LINK_DAYS,
         )
-        url = settings.SITE_URL + reverse("consent:manage", args=[token])
         queue_email(
-            key=f"consent-preflink-{token_hash(token)[:32]}",
+            key=f"consent-preflink-{row.pk}",
             to=subject.email,
             template="consent_preferences_link",
-            context={"url": url, "days": settings.CONSENT_PREFERENCE_LINK_DAYS},
+            context={
+                "url": secret_link("consent.link", row.pk),
+                "days": settings.CONSENT_PREFERENCE_LINK_DAYS,
+            },
         )
         audit.record(
             "consent.preference_link.sent",
@@ -100,27 +132,37 @@ def preference_link_request(*, email: str) -> bool:
     return True
 
 
+def preference_link_request_async(*, email: str) -> None:
+    """What the public view calls: one enqueue, whoever the address belongs to."""
+    from consent_app.tasks import preference_link_task
+    from privacyportal.tasks import enqueue
+
+    enqueue(preference_link_task, email)
+
+
 # --- one-click unsubscribe (RFC 8058) ---------------------------------------------
 
 
-def unsubscribe_headers(subject: DataSubject, purpose_code: str) -> dict[str, str]:
+def unsubscribe_headers(subject: DataSubject, purpose_code: str) -> dict[str, Any]:
     """Headers for a marketing e-mail: an opaque https URL and one-click POST.
 
-    Creates a token valid CONSENT_UNSUBSCRIBE_TOKEN_DAYS (at least 60) days;
-    call it inside the transaction that queues the e-mail.
+    The URL's token is minted when the e-mail is sent (``privacyportal.mail``)
+    and stays valid CONSENT_UNSUBSCRIBE_TOKEN_DAYS (at least 60) days; call this
+    inside the transaction that queues the e-mail and pass it as ``headers``.
     """
+    from privacyportal.mail import secret_link
+
     purpose = purpose_get(purpose_code)
     if not purpose.is_marketing:
         raise ConsentError(f"{purpose_code!r} is not a marketing purpose")
-    token = _create(
+    row = _new_row(
         kind=ConsentLink.Kind.UNSUBSCRIBE,
         subject=subject,
         purpose=purpose,
         days=settings.CONSENT_UNSUBSCRIBE_TOKEN_DAYS,
     )
-    url = settings.SITE_URL + reverse("consent:unsubscribe", args=[token])
     return {
-        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe": secret_link("consent.link", row.pk, "<{url}>"),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 

@@ -416,7 +416,7 @@ def ledger_redact(*, actor: Any, subject: Any) -> int:
     return count
 
 
-def unsubscribe_headers(subject: Any, purpose_code: str) -> dict[str, str]:
+def unsubscribe_headers(subject: Any, purpose_code: str) -> dict[str, Any]:
     """List-Unsubscribe headers (RFC 8058) for one marketing e-mail to a subject.
 
     Use inside the transaction that calls ``queue_email(headers=...)``.

@@ -29,3 +29,10 @@ def links_purge_task() -> int:
     from consent_app.links import links_purge_expired
 
     return links_purge_expired()
+
+
+@shared_task(name="consent_app.tasks.preference_link_task")
+def preference_link_task(email: str) -> bool:
+    from consent_app.links import preference_link_request
+
+    return preference_link_request(email=email)

@@ -44,7 +44,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     days = settings.CONSENT_PREFERENCE_LINK_DAYS
     if request.method == "POST" and form.is_valid():
-        links.preference_link_request(email=form.cleaned_data["email"])
+        links.preference_link_request_async(email=form.cleaned_data["email"])
         return render(request, "consent/link_sent.html", {"days": days})
     return render(request, "consent/preferences.html", {"form": form, "days": days})
 

@@ -2,12 +2,20 @@
 
 Templates live in ``templates/emails/``: ``<name>.subject.txt`` (one line),
 ``<name>.txt`` (required) and ``<name>.html`` (optional alternative).
+
+Secret links never sit in the outbox. A context or header value made by
+:func:`secret_link` names a *minter* and a row id; the minter, registered by the
+app that owns the link, puts a fresh token's hash on its row and returns the URL
+when the e-mail is sent, inside the sending transaction. Once sent, the row's
+context and headers are cleared: the outbox keeps who, what template and when.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -20,13 +28,46 @@ from privacyportal.models import OutboundEmail
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+LINK = "$link"
+_MINTERS: dict[str, Callable[[int], str]] = {}
+
+
+class LinkGone(Exception):
+    """The row a secret link was to be minted for no longer allows a link."""
+
+
+def register_minter(name: str, mint: Callable[[int], str]) -> None:
+    """``mint(row_id) -> absolute URL`` stores a new token's hash on the row."""
+    _MINTERS[name] = mint
+
+
+def secret_link(minter: str, row_id: int, template: str = "{url}") -> dict:
+    """A placeholder for a secret URL, minted only when the e-mail is sent."""
+    return {LINK: minter, "id": row_id, "template": template}
+
+
+def resolve(value: Any, *, mint: bool = True) -> Any:
+    """Replace secret-link placeholders; with ``mint=False`` only check them."""
+    if isinstance(value, dict) and LINK in value:
+        minter = _MINTERS.get(value[LINK])
+        if minter is None:
+            raise LookupError(f"no link minter registered as {value[LINK]!r}")
+        url = minter(value["id"]) if mint else f"{settings.SITE_URL}/link-not-minted/"
+        return value.get("template", "{url}").format(url=url)
+    if isinstance(value, dict):
+        return {key: resolve(item, mint=mint) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve(item, mint=mint) for item in value]
+    return value
 
 
 def queue_email(
     *, key: str, to: str, template: str, context: dict, headers: dict | None = None
 ) -> OutboundEmail | None:
     """Record an e-mail to send after commit; None if ``key`` was queued before."""
-    render(template, context)  # fail now, inside the caller's transaction, if broken
+    # Fail now, inside the caller's transaction, if a template or minter is wrong.
+    render(template, resolve(context, mint=False))
+    resolve(headers or {}, mint=False)
     try:
         with transaction.atomic():
             email = OutboundEmail.objects.create(
@@ -65,13 +106,14 @@ def send_one(email_id: int) -> bool:
         )
         if email is None:
             return False
-        subject, text, html = render(email.template, email.context)
+        try:
+            context, headers = resolve(email.context), resolve(email.headers)
+        except LinkGone as exc:
+            _record_failure(email, exc, final=True)
+            return False
+        subject, text, html = render(email.template, context)
         message = EmailMultiAlternatives(
-            subject,
-            text,
-            settings.DEFAULT_FROM_EMAIL,
-            [email.to],
-            headers=email.headers,
+            subject, text, settings.DEFAULT_FROM_EMAIL, [email.to], headers=headers
         )
         if html:
             message.attach_alternative(html, "text/html")
@@ -81,22 +123,22 @@ def send_one(email_id: int) -> bool:
             _record_failure(email, exc)
             return False
         # Sent while holding the row lock: a concurrent task cannot send it again.
+        # The context held personal data for the template: not needed any more.
         OutboundEmail.objects.filter(pk=email.pk).update(
             status=OutboundEmail.Status.SENT,
             sent_at=timezone.now(),
             attempts=email.attempts + 1,
             last_error="",
+            context={},
+            headers={},
         )
     return True
 
 
-def _record_failure(email: OutboundEmail, exc: Exception) -> None:
+def _record_failure(email: OutboundEmail, exc: Exception, final: bool = False) -> None:
     attempts = email.attempts + 1
-    status = (
-        OutboundEmail.Status.FAILED
-        if attempts >= MAX_ATTEMPTS
-        else OutboundEmail.Status.PENDING
-    )
+    retry = not final and attempts < MAX_ATTEMPTS
+    status = OutboundEmail.Status.PENDING if retry else OutboundEmail.Status.FAILED
     OutboundEmail.objects.filter(pk=email.pk).update(
         attempts=attempts,
         status=status,

@@ -43,7 +43,6 @@ SUPPORT_PERMS = {
     "requests_app.add_privacyrequest",
     "requests_app.view_privacyrequest",
     "requests_app.view_requestevent",
-    "subjects.view_datasubject",
 }
 # The audit trail and other ledgers are never changed by anyone.
 LEDGER_MODELS = {

@@ -39,7 +39,11 @@ AUDIT_HMAC_KEY = config.secret(
 ALLOWED_HOSTS = config.listing(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
-SITE_URL = config.site_url("SITE_URL", "http://127.0.0.1:8000")
+# Every e-mailed link starts with it: production must say where it lives.
+SITE_URL = config.site_url(
+    "SITE_URL",
+    "http://127.0.0.1:8000" if DEBUG else config.string("SITE_URL", required=True),
+)
 CSRF_TRUSTED_ORIGINS = config.listing("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 INSTALLED_APPS = [
@@ -261,6 +265,16 @@ REQUEST_RESEND_RATE = config.integer("REQUEST_RESEND_RATE", 5, minimum=1)
 # A second filing of the same type for the same e-mail within this window is
 # linked to the first as a duplicate (0 turns detection off).
 REQUEST_DUPLICATE_MINUTES = config.integer("REQUEST_DUPLICATE_MINUTES", 10)
+# Fulfilment: days an export download link works, and how many downloads it allows.
+EXPORT_LINK_TTL = config.integer("EXPORT_LINK_TTL", 7, minimum=1)
+EXPORT_MAX_DOWNLOADS = config.integer("EXPORT_MAX_DOWNLOADS", 3, minimum=1)
+# Request types whose export is built right after verification, without staff
+# approval (only "access" produces an export; empty = staff approve every one).
+EXPORT_AUTO_TYPES = config.listing("EXPORT_AUTO_TYPES", [])
+if set(EXPORT_AUTO_TYPES) - {"access"}:
+    raise config.fail("EXPORT_AUTO_TYPES", "only 'access' requests produce an export")
+# Hours between approving an erasure and running it (the cancel window).
+ERASURE_DELAY_HOURS = config.integer("ERASURE_DELAY_HOURS", 24)
 
 # --- Consent (consent_app) ------------------------------------------------------
 # (settings of consent_app go here)

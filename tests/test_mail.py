@@ -93,3 +93,63 @@ def test_a_broken_template_fails_inside_the_callers_transaction():
     with pytest.raises(Exception, match="missing"):
         outbox.queue_email(key="x", to="a@b.c", template="missing", context={})
     assert not OutboundEmail.objects.exists()
+
+
+@pytest.fixture
+def minter():
+    minted: dict[int, list[str]] = {}
+
+    def mint(row_id: int) -> str:
+        if row_id == 404:
+            raise outbox.LinkGone("request withdrawn")
+        token = f"tok{len(minted.setdefault(row_id, [])) + 1}"
+        minted[row_id].append(token)
+        return f"https://portal.example/l/{token}/"
+
+    outbox.register_minter("test.link", mint)
+    yield minted
+    outbox._MINTERS.pop("test.link", None)
+
+
+def test_secret_link_is_minted_at_send_time_and_never_stored(minter):
+    link = outbox.secret_link("test.link", 7)
+    email = outbox.queue_email(
+        key="linked",
+        to="a@b.c",
+        template="probe_link",
+        context={"url": link},
+        headers={"List-Unsubscribe": outbox.secret_link("test.link", 8, "<{url}>")},
+    )
+    assert minter == {}  # nothing minted while queued
+    assert "tok" not in str(OutboundEmail.objects.get(pk=email.pk).context)
+    assert outbox.send_one(email.pk)
+    assert "https://portal.example/l/tok1/" in mail.outbox[0].body
+    assert mail.outbox[0].extra_headers["List-Unsubscribe"] == (
+        "<https://portal.example/l/tok1/>"
+    )
+    email.refresh_from_db()
+    # Once sent, nothing secret or personal remains in the outbox row.
+    assert (email.context, email.headers) == ({}, {})
+
+
+def test_link_whose_row_is_gone_fails_the_email_without_retry(minter):
+    email = outbox.queue_email(
+        key="gone",
+        to="a@b.c",
+        template="probe_link",
+        context={"url": outbox.secret_link("test.link", 404)},
+    )
+    assert outbox.send_one(email.pk) is False
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.FAILED
+    assert "withdrawn" in email.last_error and mail.outbox == []
+
+
+def test_unknown_minter_is_refused_when_queued():
+    with pytest.raises(LookupError, match="no link minter"):
+        outbox.queue_email(
+            key="bad",
+            to="a@b.c",
+            template="probe_link",
+            context={"url": outbox.secret_link("nobody", 1)},
+        )

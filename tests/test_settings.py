@@ -59,7 +59,7 @@ def test_malformed_value_stops_startup_naming_the_variable(variable, value):
 
 
 @pytest.mark.parametrize(
-    "variable", ["SECRET_KEY", "AUDIT_HMAC_KEY", "RETENTION_MASTER_KEY"]
+    "variable", ["SECRET_KEY", "AUDIT_HMAC_KEY", "RETENTION_MASTER_KEY", "SITE_URL"]
 )
 def test_missing_secret_with_debug_off_stops_startup(variable):
     env = {k: v for k, v in PROD.items() if k != variable}

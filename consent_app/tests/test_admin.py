@@ -94,3 +94,20 @@ def test_purposes_are_edited_through_the_service(admin_client, purposes):
     purpose.refresh_from_db()
     assert purpose.name == "Monthly newsletter"
     assert AuditEvent.objects.filter(action="consent.purpose.updated").exists()
+
+
+def test_published_version_is_view_only_and_a_post_changes_nothing(
+    admin_client, purposes
+):
+    version = PolicyVersionFactory(
+        published=True, label="2026.2", summary_of_changes="Before"
+    )
+    url = f"/admin/consent_app/policyversion/{version.pk}/change/"
+    page = admin_client.get(url)
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    response = admin_client.post(
+        url, {"label": "2026.2", "summary_of_changes": "After"}
+    )
+    assert response.status_code == 403
+    version.refresh_from_db()
+    assert version.summary_of_changes == "Before"

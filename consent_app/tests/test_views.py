@@ -12,10 +12,22 @@ from consent_app.links import unsubscribe_headers
 from consent_app.models import ConsentEvent, ConsentLink, Source
 from consent_app.services import consent_allows, consent_grant
 from privacyportal.audit.services import Actor
-from privacyportal.mail import send_pending
+from privacyportal.mail import resolve, send_pending
 from privacyportal.subjects.tests.factories import DataSubjectFactory
 
 SYSTEM = Actor.system("test")
+
+
+@pytest.fixture(autouse=True)
+def _run_link_task_inline(monkeypatch):
+    """The public form only enqueues; run that task here as the worker would."""
+    from consent_app.links import preference_link_request
+    from consent_app.tasks import preference_link_task
+
+    def apply_async(args=(), kwargs=None, **options):
+        preference_link_request(email=args[0])
+
+    monkeypatch.setattr(preference_link_task, "apply_async", apply_async)
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +69,7 @@ def test_known_and_unknown_addresses_get_the_same_page(
         return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html.decode())
 
     assert strip(known.content) == strip(unknown.content)
+    # Known or not, the request did the same work: it only enqueued one task.
     assert [m.to for m in mail.outbox] == [["known@example.org"]]
 
 
@@ -165,7 +178,7 @@ def test_gpc_header_is_recorded_once_and_the_page_says_so(
 
 
 def test_unsubscribe_headers_follow_rfc_8058(purposes, subject, settings):
-    headers = unsubscribe_headers(subject, "newsletter")
+    headers = resolve(unsubscribe_headers(subject, "newsletter"))
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = headers["List-Unsubscribe"]
     assert url.startswith(f"<{settings.SITE_URL}/privacy/unsubscribe/")
@@ -175,7 +188,7 @@ def test_unsubscribe_headers_follow_rfc_8058(purposes, subject, settings):
 
 def test_get_shows_a_button_and_changes_nothing(client, purposes, subject):
     consent_grant(actor=SYSTEM, subject=subject, purpose="newsletter", source="form")
-    url = unsubscribe_headers(subject, "newsletter")["List-Unsubscribe"][1:-1]
+    url = resolve(unsubscribe_headers(subject, "newsletter"))["List-Unsubscribe"][1:-1]
     response = client.get(_path(url))
     assert response.status_code == 200
     assert b'<form method="post">' in response.content
@@ -186,7 +199,7 @@ def test_one_click_post_withdraws_with_200_no_cookie_no_redirect(purposes, subje
     from django.test import Client
 
     consent_grant(actor=SYSTEM, subject=subject, purpose="newsletter", source="form")
-    url = unsubscribe_headers(subject, "newsletter")["List-Unsubscribe"][1:-1]
+    url = resolve(unsubscribe_headers(subject, "newsletter"))["List-Unsubscribe"][1:-1]
     client = Client(enforce_csrf_checks=True)
     response = client.post(
         _path(url),
@@ -204,7 +217,7 @@ def test_one_click_post_withdraws_with_200_no_cookie_no_redirect(purposes, subje
 
 def test_unsubscribe_with_an_altered_token_changes_nothing(client, purposes, subject):
     consent_grant(actor=SYSTEM, subject=subject, purpose="newsletter", source="form")
-    url = unsubscribe_headers(subject, "newsletter")["List-Unsubscribe"][1:-1]
+    url = resolve(unsubscribe_headers(subject, "newsletter"))["List-Unsubscribe"][1:-1]
     response = client.post(_path(url)[:-5] + "xxxx/")
     assert response.status_code == 404
     assert consent_allows(subject, "newsletter") is True
@@ -253,3 +266,27 @@ def test_api_keys_are_stored_hashed(purposes):
     key, raw = api_key_create(actor=SYSTEM, name="Ads")
     assert raw.startswith("ck_") and raw not in key.key_hash
     assert key.prefix == raw[:10]
+
+
+def test_preference_form_does_the_same_work_for_known_and_unknown_addresses(
+    client,
+    purposes,
+    monkeypatch,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    from consent_app.tasks import preference_link_task
+
+    enqueued = []
+    monkeypatch.setattr(
+        preference_link_task, "apply_async", lambda args=(), **kw: enqueued.append(args)
+    )
+    DataSubjectFactory(email="known@example.org")
+    for email in ("known@example.org", "nobody@example.org"):
+        with (
+            django_assert_num_queries(0),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            client.post("/privacy/preferences/", {"email": email})
+    assert enqueued == [("known@example.org",), ("nobody@example.org",)]
+    assert not ConsentLink.objects.exists()

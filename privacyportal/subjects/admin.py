@@ -137,6 +137,11 @@ class DataSubjectAdmin(admin.ModelAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A customer account owns recordings, settings and receipts: never
+        # removed from a list page, and never without an audit record.
+        return False
+
     list_display = ("name", "slug", "contact_email", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
