@@ -173,3 +173,21 @@ def redispatch_pending(
     for pk in ids:
         send_email_task.delay(pk)
     return len(ids)
+
+
+# Sent rows are kept this long as a record of what was sent when (no content:
+# that was cleared on sending), then deleted in batches.
+KEEP_SENT = timedelta(days=90)
+
+
+def purge_sent(*, older_than: timedelta = KEEP_SENT, batch: int = 5000) -> int:
+    """Delete sent and failed rows older than ``older_than``; returns the count."""
+    cutoff = timezone.now() - older_than
+    done = OutboundEmail.objects.exclude(status=OutboundEmail.Status.PENDING).filter(
+        created_at__lt=cutoff
+    )
+    total = 0
+    while ids := list(done.values_list("pk", flat=True)[:batch]):
+        # No relations or signals: Django issues one plain DELETE per batch.
+        total += OutboundEmail.objects.filter(pk__in=ids).delete()[0]
+    return total

@@ -31,6 +31,12 @@ JOBS: list[Job] = [
         5,
         "Sends e-mails recorded in the outbox but never picked up (broker was down).",
     ),
+    Job(
+        "Purge old sent e-mails",
+        "privacyportal.tasks.purge_sent_email_task",
+        24 * 60,
+        "Deletes outbox rows sent or failed more than 90 days ago.",
+    ),
 ]
 
 

@@ -53,6 +53,13 @@ def redispatch_email_task() -> int:
     return redispatch_pending()
 
 
+@shared_task(name="privacyportal.tasks.purge_sent_email_task")
+def purge_sent_email_task() -> int:
+    from privacyportal.mail import purge_sent
+
+    return purge_sent()
+
+
 @shared_task(name="privacyportal.tasks.heartbeat_task", ignore_result=True)
 def heartbeat_task() -> str:
     stamp = timezone.now().isoformat()

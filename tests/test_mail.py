@@ -153,3 +153,19 @@ def test_unknown_minter_is_refused_when_queued():
             template="probe_link",
             context={"url": outbox.secret_link("nobody", 1)},
         )
+
+
+def test_old_sent_emails_are_purged_but_pending_ones_kept():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old_sent, old_pending, recent = queue("a"), queue("b"), queue("c")
+    outbox.send_one(old_sent.pk)
+    outbox.send_one(recent.pk)
+    long_ago = timezone.now() - timedelta(days=91)
+    OutboundEmail.objects.filter(pk__in=[old_sent.pk, old_pending.pk]).update(
+        created_at=long_ago
+    )
+    assert outbox.purge_sent() == 1
+    assert set(OutboundEmail.objects.values_list("key", flat=True)) == {"b", "c"}
