@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.validators import validate_email
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -30,6 +31,7 @@ from retention_app.models import (
 )
 from retention_app.selectors import certificate, certificate_csv
 from retention_app.services.content import active_grant
+from retention_app.services.ingest import IngestItem
 from retention_app.services.policies import terms_of
 
 
@@ -209,8 +211,59 @@ class LegalHoldAdmin(admin.ModelAdmin):
 # --- Recordings --------------------------------------------------------------------
 
 
+class UploadForm(forms.Form):
+    """A staff upload: one meeting's media and, optionally, its chat transcript."""
+
+    organization = forms.ModelChoiceField(queryset=Organization.objects.all())
+    meeting_title = forms.CharField(max_length=300)
+    started_at = forms.DateTimeField(help_text="e.g. 2026-03-01 09:30")
+    duration_seconds = forms.IntegerField(min_value=0, initial=0, required=False)
+    participants = forms.CharField(
+        required=False, help_text="E-mail addresses, separated by ';'."
+    )
+    media = forms.FileField(help_text="The recording file; stored encrypted.")
+    transcript = forms.FileField(required=False, help_text="UTF-8 text of the chat.")
+
+    def clean_started_at(self):
+        value = self.cleaned_data["started_at"]
+        if value > timezone.now():
+            raise forms.ValidationError("A recording cannot start in the future.")
+        return value
+
+    def clean_participants(self) -> tuple[str, ...]:
+        emails = []
+        for part in self.cleaned_data["participants"].replace(",", ";").split(";"):
+            email = part.strip().lower()
+            if email:
+                validate_email(email)
+                emails.append(email)
+        return tuple(dict.fromkeys(emails))
+
+    def clean_transcript(self) -> str | None:
+        upload = self.cleaned_data.get("transcript")
+        if not upload:
+            return None
+        try:
+            return upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The transcript must be UTF-8 text.") from None
+
+    def item(self) -> IngestItem:
+        data = self.cleaned_data
+        return IngestItem(
+            organization_id=data["organization"].pk,
+            meeting_title=data["meeting_title"].strip(),
+            started_at=data["started_at"],
+            duration_seconds=data["duration_seconds"] or 0,
+            participant_emails=data["participants"],
+            media_bytes=data["media"].read(),
+            transcript=data["transcript"],
+        )
+
+
 @admin.register(Recording)
 class RecordingAdmin(admin.ModelAdmin):
+    change_list_template = "retention/recording_change_list.html"
     list_display = (
         "id",
         "meeting_title",
@@ -232,7 +285,7 @@ class RecordingAdmin(admin.ModelAdmin):
         return (*_readonly_everything(self), "content")
 
     def has_add_permission(self, request) -> bool:
-        return False  # ingest: manage.py import_recordings
+        return False  # ingest: the upload page or manage.py import_recordings
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # deletion goes through the "delete now" action
@@ -257,9 +310,39 @@ class RecordingAdmin(admin.ModelAdmin):
                 "<int:pk>/content/",
                 self.admin_site.admin_view(self.content_view),
                 name="retention_app_recording_content",
-            )
+            ),
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="retention_app_recording_upload",
+            ),
         ]
         return own + super().get_urls()
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("retention_app.add_recording"):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.recordings_import(
+                    actor=request.user, items=[form.item()], source="admin upload"
+                )
+            except services.RecordingDisabledError as exc:
+                form.add_error("organization", str(exc))
+            else:
+                self.message_user(request, "Recording uploaded (stored encrypted)")
+                return redirect("admin:retention_app_recording_changelist")
+        return TemplateResponse(
+            request,
+            "retention/upload.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Upload a recording",
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
 
     def content_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):

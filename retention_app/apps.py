@@ -17,6 +17,7 @@ class RetentionConfig(AppConfig):
         retention.set_hold_provider(active_holds)
         registry.register(sources.RecordingSource())
         registry.register(sources.CallRecordSource())
+        registry.register(sources.ApplicantSource())
         schedule.register(
             schedule.Job(
                 "Retention sweep",

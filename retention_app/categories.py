@@ -8,6 +8,7 @@ both; a trigger refuses the deletion of a held row on any other path.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, models, transaction
@@ -22,6 +23,14 @@ from retention_app.models import (
     JobApplicant,
     Recording,
     RecordingSettings,
+)
+from retention_app.receipted import (
+    Batch,
+    Dependants,
+    ItemSql,
+    Receipt,
+    delete_due_recorded,
+    dependant_ctes,
 )
 
 RECORDINGS = "retention.recordings"
@@ -38,17 +47,20 @@ def claim_and_delete(
     now: datetime | None = None,
     limit: int = 0,
     ids: list[int] | None = None,
+    dependants: Dependants = (),
 ) -> list[tuple]:
     """Delete due rows (``now``, ``limit``) or listed rows (``ids``), never held ones.
 
     Returns ``columns`` of each deleted row. On PostgreSQL one statement claims
-    due rows (SKIP LOCKED, so concurrent sweeps split the work) and deletes
-    them, re-checking hold and expiry on the row version it deletes: a hold
-    committed meanwhile wins. SQLite serialises writers (IMMEDIATE
-    transactions), so there a read then a delete in one transaction is as safe.
+    due rows (SKIP LOCKED, so concurrent sweeps split the work), deletes them
+    re-checking hold and expiry on the row version it deletes (a hold committed
+    meanwhile wins), and clears their ``dependants`` (many-to-many rows,
+    nullable links) in the same statement: no id list travels back and forth.
+    SQLite serialises writers (IMMEDIATE transactions), so there a read then a
+    delete in one transaction is as safe.
     """
     if connection.vendor == "postgresql":
-        return _pg_delete(model._meta.db_table, columns, now, limit, ids)
+        return _pg_delete(model._meta.db_table, columns, now, limit, ids, dependants)
     if ids is None:
         rows = model.objects.due(now).order_by("purge_after")[:limit]
     else:
@@ -59,11 +71,18 @@ def claim_and_delete(
 
 
 def _pg_delete(
-    table: str, columns: list[str], now: datetime | None, limit: int, ids: list | None
+    table: str,
+    columns: list[str],
+    now: datetime | None,
+    limit: int,
+    ids: list | None,
+    dependants: Dependants,
 ) -> list[tuple]:
     # Table and column names come from our models, never from input.
     cols = ", ".join(f"t.{c}" for c in columns)
     if ids is None:
+        # The partial index "<model>_due" holds only unheld rows with a date,
+        # so this scan stops at the first row not yet due.
         picked = (
             f"SELECT id FROM {table} WHERE NOT held AND purge_after <= %s "  # noqa: S608
             "ORDER BY purge_after LIMIT %s FOR UPDATE SKIP LOCKED"
@@ -74,8 +93,9 @@ def _pg_delete(
         picked = f"SELECT id FROM {table} WHERE id = ANY(%s) FOR UPDATE"  # noqa: S608
         params, recheck = [list(ids)], ""
     sql = (
-        f"WITH picked AS ({picked}) DELETE FROM {table} t USING picked "  # noqa: S608
-        f"WHERE t.id = picked.id AND NOT t.held {recheck} RETURNING {cols}"
+        f"WITH picked AS ({picked}), gone AS (DELETE FROM {table} t "  # noqa: S608
+        f"USING picked WHERE t.id = picked.id AND NOT t.held {recheck} "
+        f"RETURNING {cols}){dependant_ctes(dependants)} SELECT * FROM gone"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -83,16 +103,8 @@ def _pg_delete(
 
 
 def _delete_where_any(model: type[models.Model], column: str, ids: list) -> None:
-    """DELETE by a list of ids: one array parameter on PostgreSQL, not thousands."""
-    if connection.vendor != "postgresql":
-        model.objects.filter(**{f"{column}__in": ids})._raw_delete(model.objects.db)
-        return
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {table} WHERE {column} = ANY(%s)",  # noqa: S608 - ours
-            [ids],
-        )
+    """SQLite path only: PostgreSQL clears dependants in the deleting statement."""
+    model.objects.filter(**{f"{column}__in": ids})._raw_delete(model.objects.db)
 
 
 def _due(queryset: models.QuerySet, now: datetime, size_field: str | None) -> Due:
@@ -169,6 +181,23 @@ class _ContentCategory:
         found = RecordingSettings.objects.filter(organization_id__in=org_ids)
         return {s.organization_id for s in found if s.explicit(self.kind)}
 
+    def dispose_batch_recorded(
+        self, *, now: datetime, terms: Terms, holds: Holds, limit: int, receipt: Receipt
+    ) -> Batch:
+        """PostgreSQL: ``dispose_batch`` and its receipts in one statement."""
+        explicit = RecordingSettings.objects.filter(
+            Q(**{f"{self.kind}_until_deleted": True})
+            | Q(**{f"{self.kind}_days__gt": 0})
+        ).values_list("organization_id", flat=True)
+        return delete_due_recorded(
+            self.model._meta.db_table,
+            now=now,
+            limit=limit,
+            item=self.item_sql,
+            dependants=self.dependants,
+            receipt=replace(receipt, rule_orgs=tuple(explicit), rule=CUSTOMER_RULE),
+        )
+
 
 class RecordingCategory(_ContentCategory):
     key = RECORDINGS
@@ -176,32 +205,37 @@ class RecordingCategory(_ContentCategory):
     model = Recording
     kind = "recording"
     columns = ["id", "organization_id", "size_bytes", "media"]
+    item_sql = ItemSql("t.organization_id", "t.size_bytes", "t.media")
+    # Participants go with the recording; its transcripts lose the link and
+    # follow their own retention.
+    dependants: Dependants = (
+        (Recording.participants.through._meta.db_table, "recording_id", "delete"),
+        (ChatTranscript._meta.db_table, "recording_id", "null"),
+    )
 
     def dispose_batch(
         self, *, now: datetime, terms: Terms, holds: Holds, limit: int
     ) -> list[Disposed]:
-        rows = claim_and_delete(Recording, columns=self.columns, now=now, limit=limit)
-        return self._finish(rows)
+        return self._finish(self._delete(now=now, limit=limit))
 
     def delete_ids(self, ids: list[int]) -> list[Disposed]:
         """Delete these recordings now (customer or erasure); held ones stay."""
-        return self._finish(claim_and_delete(Recording, columns=self.columns, ids=ids))
+        return self._finish(self._delete(ids=ids))
+
+    def _delete(self, **which) -> list[tuple]:
+        rows = claim_and_delete(
+            Recording, columns=self.columns, dependants=self.dependants, **which
+        )
+        if rows and connection.vendor != "postgresql":
+            # Django's FKs are checked at commit: dependants may go after.
+            ids = [r[0] for r in rows]
+            _delete_where_any(Recording.participants.through, "recording_id", ids)
+            ChatTranscript.objects.filter(recording_id__in=ids).update(recording=None)
+        return rows
 
     def _finish(self, rows: list[tuple]) -> list[Disposed]:
         if not rows:
             return []
-        ids = [r[0] for r in rows]
-        # Dependants go after the delete: Django's FKs are checked at commit.
-        _delete_where_any(Recording.participants.through, "recording_id", ids)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE retention_app_chattranscript SET recording_id = NULL "
-                    "WHERE recording_id = ANY(%s)",
-                    [ids],
-                )
-        else:
-            ChatTranscript.objects.filter(recording_id__in=ids).update(recording=None)
         explicit = self._explicit_orgs({r[1] for r in rows})
         return [
             Disposed(
@@ -221,24 +255,33 @@ class TranscriptCategory(_ContentCategory):
     model = ChatTranscript
     kind = "transcript"
     columns = ["id", "organization_id", "size_bytes"]
+    item_sql = ItemSql("t.organization_id", "t.size_bytes")
+    dependants: Dependants = (
+        (
+            ChatTranscript.participants.through._meta.db_table,
+            "chattranscript_id",
+            "delete",
+        ),
+    )
 
     def dispose_batch(
         self, *, now: datetime, terms: Terms, holds: Holds, limit: int
     ) -> list[Disposed]:
-        rows = claim_and_delete(
-            ChatTranscript, columns=self.columns, now=now, limit=limit
-        )
-        return self._finish(rows)
+        return self._finish(self._delete(now=now, limit=limit))
 
     def delete_ids(self, ids: list[int]) -> list[Disposed]:
-        rows = claim_and_delete(ChatTranscript, columns=self.columns, ids=ids)
-        return self._finish(rows)
+        return self._finish(self._delete(ids=ids))
+
+    def _delete(self, **which) -> list[tuple]:
+        rows = claim_and_delete(
+            ChatTranscript, columns=self.columns, dependants=self.dependants, **which
+        )
+        if rows and connection.vendor != "postgresql":
+            through = ChatTranscript.participants.through
+            _delete_where_any(through, "chattranscript_id", [r[0] for r in rows])
+        return rows
 
     def _finish(self, rows: list[tuple]) -> list[Disposed]:
-        ids = [r[0] for r in rows]
-        if ids:
-            through = ChatTranscript.participants.through
-            _delete_where_any(through, "chattranscript_id", ids)
         explicit = self._explicit_orgs({r[1] for r in rows})
         return [
             Disposed(str(pk), org, size, (), CUSTOMER_RULE if org in explicit else "")
@@ -279,6 +322,18 @@ class CallRecordCategory:
         rows = claim_and_delete(CallRecord, columns=["id", "organization_id"], ids=ids)
         return [Disposed(str(pk), org) for pk, org in rows]
 
+    def dispose_batch_recorded(
+        self, *, now: datetime, terms: Terms, holds: Holds, limit: int, receipt: Receipt
+    ) -> Batch:
+        """PostgreSQL: ``dispose_batch`` and its receipts in one statement."""
+        return delete_due_recorded(
+            CallRecord._meta.db_table,
+            now=now,
+            limit=limit,
+            item=ItemSql("t.organization_id"),
+            receipt=receipt,
+        )
+
 
 class ApplicantCategory:
     """Unsuccessful applicants become counts per position, month and outcome."""
@@ -291,6 +346,7 @@ class ApplicantCategory:
         "Legitimate interest: defending recruitment decisions, then statistics only"
     )
     UNSUCCESSFUL = (JobApplicant.Outcome.REJECTED, JobApplicant.Outcome.WITHDRAWN)
+    columns = ["id", "position", "applied_at", "outcome"]
 
     def due(self, *, now: datetime, terms: Terms, holds: Holds) -> Due:
         return _due(JobApplicant.objects.all(), now, None)
@@ -316,11 +372,16 @@ class ApplicantCategory:
         self, *, now: datetime, terms: Terms, holds: Holds, limit: int
     ) -> list[Disposed]:
         rows = claim_and_delete(
-            JobApplicant,
-            columns=["id", "position", "applied_at", "outcome"],
-            now=now,
-            limit=limit,
+            JobApplicant, columns=self.columns, now=now, limit=limit
         )
+        return self._to_statistics(rows)
+
+    def anonymise_ids(self, ids: list[int]) -> list[Disposed]:
+        """Reduce these applicants to statistics now (erasure); held ones stay."""
+        rows = claim_and_delete(JobApplicant, columns=self.columns, ids=ids)
+        return self._to_statistics(rows)
+
+    def _to_statistics(self, rows: list[tuple]) -> list[Disposed]:
         tally = Counter(
             (position, applied.date().replace(day=1), outcome)
             for _, position, applied, outcome in rows

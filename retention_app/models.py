@@ -319,9 +319,14 @@ class SweepRun(models.Model):
         RUNNING = "running", "Running"
         FINISHED = "finished", "Finished"
         FAILED = "failed", "Finished with errors"
+        # Its worker died (killed, time limit): found stale by a later sweep.
+        INTERRUPTED = "interrupted", "Interrupted"
 
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Sign of life, written every ~30 s while running: a "running" run silent
+    # for longer than the task time limit died and is marked interrupted.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.RUNNING
     )
@@ -363,8 +368,17 @@ class DeletionRecord(models.Model):
     policy_version = models.PositiveIntegerField(null=True, blank=True)
     deleted_at = models.DateTimeField(default=timezone.now)
     bytes = models.BigIntegerField(default=0)
+    # No database constraint or index: a sweep writes thousands of receipts
+    # per second and a per-row foreign-key check on the same run doubled the
+    # cost of each receipt. Runs are never deleted (read-only in the admin).
     sweep_run = models.ForeignKey(
-        SweepRun, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        SweepRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
 
     class Meta:

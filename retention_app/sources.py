@@ -1,4 +1,4 @@
-"""Registry sources: recordings, transcripts and call records of a data subject.
+"""Registry sources: recordings, transcripts, call records, applications of a subject.
 
 Erasure deletes through the same path as the sweep (receipts, file outbox);
 what a legal hold protects is retained, and the outcome names the hold.
@@ -15,11 +15,18 @@ from privacyportal import audit
 from privacyportal.registry import ErasureResult, Outcome, SourceInfo
 from retention_app import crypto
 from retention_app.categories import (
+    applicant_category,
     call_record_category,
     recording_category,
     transcript_category,
 )
-from retention_app.models import CallRecord, ChatTranscript, DeletionRecord, Recording
+from retention_app.models import (
+    CallRecord,
+    ChatTranscript,
+    DeletionRecord,
+    JobApplicant,
+    Recording,
+)
 from retention_app.services.holds import holds_covering, lock_holds
 from retention_app.services.records import record_disposals
 
@@ -180,3 +187,73 @@ def _call_holds(row: CallRecord) -> list:
     return holds_covering(
         organization_id=row.organization_id, subject_ids={row.subject_id}
     )
+
+
+class ApplicantSource:
+    """Job applications: found by the subject link or the e-mail address."""
+
+    key = "retention.applicants"
+    label = "Job applications"
+    info = SourceInfo(
+        categories=("name", "contact details", "application"),
+        purposes=("recruitment",),
+        recipients=("hiring managers",),
+        retention=(
+            "unsuccessful applications as the applicants policy states, then "
+            "reduced to statistics without names"
+        ),
+        origin="your application",
+    )
+
+    def _rows(self, subject: Any):
+        by_email = JobApplicant.objects.filter(email__iexact=subject.email or "")
+        linked = JobApplicant.objects.filter(subject=subject)
+        return (linked | by_email).order_by("pk") if subject.email else linked
+
+    def export(self, subject: Any) -> dict[str, Any]:
+        return {
+            "applications": (
+                {
+                    "name": a.name,
+                    "email": a.email,
+                    "position": a.position,
+                    "applied_at": a.applied_at.isoformat(),
+                    "outcome": a.outcome,
+                }
+                for a in self._rows(subject).iterator()
+            )
+        }
+
+    def erase(self, subject: Any, *, actor: Any) -> ErasureResult:
+        """Anonymise into statistics (as the sweep does); a subject hold retains."""
+        with transaction.atomic():
+            lock_holds(shared=True)
+            rows = list(self._rows(subject))
+            if not rows:
+                return ErasureResult(Outcome.NOTHING)
+            gone = applicant_category.anonymise_ids([r.pk for r in rows if not r.held])
+            record_disposals(
+                gone,
+                category=applicant_category.key,
+                action="anonymise",
+                reason=DeletionRecord.Reason.ERASURE,
+                policy_key="erasure request",
+            )
+            audit.record(
+                "retention.erasure.applicants",
+                actor=actor,
+                subject_id=subject.pk,
+                data={"anonymised": len(gone), "held": len(rows) - len(gone)},
+            )
+        held = {r.subject_id for r in rows if r.held}
+        if held:
+            names = ", ".join(str(h) for h in holds_covering(subject_ids=held))
+            return ErasureResult(
+                Outcome.RETAINED,
+                len(gone),
+                f"{len(gone)} applications anonymised; the rest retained under "
+                f"{names or 'a legal hold'}",
+                reason=f"retained under {names or 'a legal hold'}",
+                legal_basis=HOLD_BASIS,
+            )
+        return ErasureResult(Outcome.ANONYMISED, len(gone), "job applications")

@@ -21,6 +21,13 @@ from retention_app.services.holds import (
     hold_place,
     hold_release,
 )
+from retention_app.services.ingest import (
+    IngestItem,
+    IngestResult,
+    applicant_register,
+    call_record_register,
+    recordings_import,
+)
 from retention_app.services.policies import (
     ConfirmationRequired,
     PolicyError,
@@ -29,7 +36,7 @@ from retention_app.services.policies import (
     policy_preview,
     recording_settings_update,
 )
-from retention_app.services.records import file_removals_process
+from retention_app.services.records import file_removals_drain, file_removals_process
 from retention_app.services.sweep import retention_preview, retention_sweep
 
 __all__ = [
@@ -37,10 +44,15 @@ __all__ = [
     "ContentAccessError",
     "HeldError",
     "HoldError",
+    "IngestItem",
+    "IngestResult",
     "PolicyError",
     "RecordingDisabledError",
     "active_holds",
+    "applicant_register",
+    "call_record_register",
     "content_open",
+    "file_removals_drain",
     "file_removals_process",
     "grant_create",
     "grant_revoke",
@@ -54,6 +66,7 @@ __all__ = [
     "recording_enable",
     "recording_register",
     "recording_settings_update",
+    "recordings_import",
     "retention_preview",
     "retention_sweep",
     "transcript_register",

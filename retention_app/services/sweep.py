@@ -7,10 +7,14 @@ Invariants:
   at once and each item is disposed of once;
 - a batch holds the hold lock shared, so a hold placed meanwhile waits for it
   and applies from the next batch on;
-- files are removed after commit (outbox), so a crash or rollback never loses
-  the file of a live row; leftovers are finished by the next run;
+- files are removed only after the batches that queued them committed (an
+  outbox drained at the end of each category, not once per batch), so a crash
+  or rollback never loses the file of a live row; leftovers of a crashed run
+  are finished by the next run;
 - a category whose policy recompute lags its version is recomputed first;
-- one category failing does not stop the others; the run records the error.
+- one category failing does not stop the others; the run records the error;
+- a run left "running" by a killed worker (no heartbeat for longer than the
+  task time limit) is marked "interrupted" by the next sweep, once.
 """
 
 from __future__ import annotations
@@ -18,22 +22,30 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from privacyportal import audit
 from privacyportal.audit.services import as_actor
 from privacyportal.retention import Due, RetentionCategory, categories
-from retention_app.models import DeletionRecord, FileRemoval, SweepRun
+from retention_app.models import DeletionRecord, SweepRun
+from retention_app.receipted import Batch, Receipt
 from retention_app.services.holds import active_holds, lock_holds
 from retention_app.services.policies import policy_get, policy_recompute, terms_of
-from retention_app.services.records import file_removals_process, record_disposals
+from retention_app.services.records import (
+    file_removals_drain,
+    queue_file_removals,
+    record_disposals,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
+HEARTBEAT_SECONDS = 30
 
 
 def selected(only: list[str] | None) -> list[RetentionCategory]:
@@ -66,6 +78,7 @@ def retention_sweep(
 ) -> SweepRun:
     """Dispose of due items in batches; returns the recorded run."""
     chosen = selected(only)
+    runs_mark_interrupted(actor=actor)
     run = SweepRun.objects.create(dry_run=dry_run, triggered_by=as_actor(actor).label)
     started = time.monotonic()
     if dry_run:
@@ -73,8 +86,7 @@ def retention_sweep(
         run.counts = {key: d.count for key, d in due.items()}
         run.bytes_freed = sum(d.bytes for d in due.values())
     else:
-        leftovers = file_removals_process()
-        run.anomalies.extend(leftovers["anomalies"])
+        run.anomalies.extend(file_removals_drain())  # a crashed run's leftovers
         for category in chosen:
             _sweep_category(run, category, batch_size, progress)
     return _finish(run, actor, started)
@@ -91,9 +103,10 @@ def _sweep_category(
         policy = policy_get(category)
         if policy.recomputed_version != policy.version:
             policy_recompute(policy=policy)
-        done = 0
+        done, beat = 0, 0.0
         while batch := _batch(run, category, policy, size):
             done += batch
+            beat = _heartbeat(run, beat)
             if progress:
                 progress(category.key, batch)
         run.counts[category.key] = done
@@ -101,38 +114,101 @@ def _sweep_category(
         log.exception("retention sweep failed for %s", category.key)
         run.errors.append(f"{category.key}: {type(exc).__name__}: {exc}")
         run.counts.setdefault(category.key, 0)
+    finally:
+        # Files of committed batches; a crash before this leaves them queued
+        # for the next run (a live row's file is never in the queue).
+        run.anomalies.extend(file_removals_drain())
 
 
 def _batch(run: SweepRun, category: RetentionCategory, policy: Any, size: int) -> int:
-    terms = terms_of(policy)
     began = time.monotonic()
     with transaction.atomic():
         lock_holds(shared=True)
-        items = category.dispose_batch(
-            now=timezone.now(), terms=terms, holds=active_holds(), limit=size
-        )
-        removal_ids = record_disposals(
-            items,
+        batch = _dispose(run, category, policy, size)
+    elapsed = time.monotonic() - began
+    run.slowest_batch_seconds = max(run.slowest_batch_seconds, round(elapsed, 4))
+    run.bytes_freed += batch.bytes
+    return batch.count
+
+
+def _dispose(
+    run: SweepRun, category: RetentionCategory, policy: Any, size: int
+) -> Batch:
+    """One batch with its receipts and queued file removals (in the transaction)."""
+    now, terms, holds = timezone.now(), terms_of(policy), active_holds()
+    recorded = getattr(category, "dispose_batch_recorded", None)
+    if recorded is not None and connection.vendor == "postgresql":
+        receipt = Receipt(
             category=category.key,
             action=category.action,
             reason=DeletionRecord.Reason.RETENTION,
             policy_key=policy.category,
             policy_version=policy.version,
-            sweep_run=run,
+            sweep_run_id=run.pk,
+            at=now,
         )
-    elapsed = time.monotonic() - began  # includes the on-commit file removals
-    run.slowest_batch_seconds = max(run.slowest_batch_seconds, round(elapsed, 4))
-    # The removals ran on commit; what they found odd goes on the run.
-    if removal_ids:
-        odd = FileRemoval.objects.filter(pk__in=removal_ids).exclude(note="")
-        run.anomalies.extend(f"{r.name}: {r.note}" for r in odd)
-    run.bytes_freed += sum(item.bytes for item in items)
-    return len(items)
+        batch = recorded(now=now, terms=terms, holds=holds, limit=size, receipt=receipt)
+        queue_file_removals(batch.files, remove_on_commit=False)
+        return batch
+    items = category.dispose_batch(now=now, terms=terms, holds=holds, limit=size)
+    record_disposals(
+        items,
+        category=category.key,
+        action=category.action,
+        reason=DeletionRecord.Reason.RETENTION,
+        policy_key=policy.category,
+        policy_version=policy.version,
+        sweep_run=run,
+        remove_on_commit=False,
+    )
+    return Batch(len(items), sum(item.bytes for item in items))
+
+
+def _heartbeat(run: SweepRun, last: float) -> float:
+    if time.monotonic() - last < HEARTBEAT_SECONDS:
+        return last
+    run.heartbeat_at = timezone.now()  # the final save() writes it again
+    SweepRun.objects.filter(pk=run.pk).update(heartbeat_at=run.heartbeat_at)
+    return time.monotonic()
+
+
+def runs_mark_interrupted(*, actor: Any) -> int:
+    """Mark "running" runs silent for longer than the task time limit interrupted.
+
+    Such a run's worker was killed (SIGKILL, OOM, time limit): its committed
+    batches keep their receipts; what it left undone is due for this sweep.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    stale = (
+        SweepRun.objects.filter(status=SweepRun.Status.RUNNING)
+        .annotate(last_seen=Coalesce("heartbeat_at", "started_at"))
+        .filter(last_seen__lt=cutoff)
+    )
+    return sum(_interrupt(run, now, actor) for run in stale)
+
+
+def _interrupt(run: SweepRun, now, actor: Any) -> bool:
+    since = run.last_seen.isoformat(timespec="seconds")
+    with transaction.atomic():
+        done = SweepRun.objects.filter(
+            pk=run.pk, status=SweepRun.Status.RUNNING
+        ).update(
+            status=SweepRun.Status.INTERRUPTED,
+            finished_at=now,
+            errors=[*run.errors, f"interrupted: no sign of life since {since}"],
+        )
+        if done == 1:
+            audit.record(
+                "retention.sweep.interrupted",
+                actor=actor,
+                target=run,
+                data={"last_seen": since},
+            )
+    return done == 1
 
 
 def _finish(run: SweepRun, actor: Any, started: float) -> SweepRun:
-    if not run.dry_run:  # removals whose on-commit pass failed are retried here
-        run.anomalies.extend(file_removals_process()["anomalies"])
     run.duration_seconds = round(time.monotonic() - started, 3)
     run.finished_at = timezone.now()
     failed = bool(run.errors)

@@ -193,7 +193,9 @@ def test_one_failing_category_does_not_stop_the_others(actor, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("disk on fire")
 
+    # Both paths: the portable one and PostgreSQL's one-statement batch.
     monkeypatch.setattr(call_record_category, "dispose_batch", broken)
+    monkeypatch.setattr(call_record_category, "dispose_batch_recorded", broken)
     RecordingFactory()
     CallRecordFactory()
 
@@ -231,3 +233,82 @@ def test_trigger_refuses_changing_or_deleting_deletion_records(actor):
         DeletionRecord.objects.update(bytes=0)
     with pytest.raises(IntegrityError, match="ledger"), transaction.atomic():
         DeletionRecord.objects.all().delete()
+
+
+def test_stale_running_run_is_marked_interrupted_by_the_next_sweep(actor, settings):
+    settings.CELERY_TASK_TIME_LIMIT = 900
+    killed = SweepRun.objects.create(started_at=ago(1), triggered_by="worker")
+    alive = SweepRun.objects.create(started_at=ago(1), heartbeat_at=ago(0.001))
+    starting = SweepRun.objects.create(started_at=ago(0.001))
+
+    retention_sweep(actor=actor, only=[RECORDINGS])
+    retention_sweep(actor=actor, only=[RECORDINGS])
+
+    killed.refresh_from_db()
+    assert killed.status == SweepRun.Status.INTERRUPTED
+    assert killed.finished_at is not None
+    assert killed.errors[0].startswith("interrupted: no sign of life since")
+    for run in (alive, starting):
+        run.refresh_from_db()
+        assert run.status == SweepRun.Status.RUNNING
+    events = AuditEvent.objects.filter(action="retention.sweep.interrupted")
+    assert [e.target_id for e in events] == [str(killed.pk)]
+
+
+def test_long_sweep_writes_a_heartbeat(actor, monkeypatch):
+    from retention_app.services import sweep
+
+    monkeypatch.setattr(sweep, "HEARTBEAT_SECONDS", 0)
+    RecordingFactory.create_batch(3)
+    run = retention_sweep(actor=actor, only=[RECORDINGS], batch_size=1)
+    run.refresh_from_db()
+    assert run.heartbeat_at is not None
+
+
+def test_receipts_keep_item_ids_with_quotes_and_backslashes():
+    from privacyportal.retention import Disposed
+    from retention_app.services.records import record_disposals
+
+    odd = ["PR-2026-1", 'a"b', "c\\d", "e,{f}", "NULL"]
+    with transaction.atomic():
+        record_disposals(
+            [Disposed(item_id, None, 7) for item_id in odd],
+            category="test.odd",
+            action="delete",
+            reason=DeletionRecord.Reason.RETENTION,
+        )
+    stored = DeletionRecord.objects.filter(category="test.odd")
+    assert sorted(stored.values_list("item_id", flat=True)) == sorted(odd)
+    assert {r.organization_id for r in stored} == {None}
+
+
+def test_receipts_name_the_customer_setting_that_decided(actor):
+    from retention_app.services import recording_settings_update
+
+    own = RecordingFactory()
+    recording_settings_update(
+        actor=actor,
+        organization_id=own.organization_id,
+        recording_days=400,
+        confirmed=True,
+    )
+    Recording.objects.filter(pk=own.pk).update(purge_after=ago(1))
+    default = RecordingFactory(size_bytes=77)
+    CallRecordFactory()
+
+    run = retention_sweep(actor=actor, only=[RECORDINGS, CALL_RECORDS])
+
+    receipts = {(r.category, r.item_id): r for r in DeletionRecord.objects.all()}
+    mine = receipts[RECORDINGS, str(own.pk)]
+    theirs = receipts[RECORDINGS, str(default.pk)]
+    assert (mine.policy_key, mine.policy_version) == (
+        f"{RECORDINGS} (customer setting)",
+        None,
+    )
+    assert (theirs.policy_key, theirs.policy_version) == (RECORDINGS, 1)
+    assert (theirs.organization_id, theirs.bytes) == (default.organization_id, 77)
+    calls = [r for r in receipts.values() if r.category == CALL_RECORDS]
+    assert len(calls) == 1 and calls[0].bytes == 0 and calls[0].organization_id
+    assert {r.sweep_run_id for r in receipts.values()} == {run.pk}
+    assert run.counts == {RECORDINGS: 2, CALL_RECORDS: 1}
+    assert run.bytes_freed == 1000 + 77

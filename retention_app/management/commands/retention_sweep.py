@@ -53,21 +53,26 @@ class Command(BaseCommand):
 
 
 class Bar:
-    """A one-line progress bar (no dependency), drawn only on a terminal."""
+    """Progress (no dependency): a redrawn bar on a terminal, else a line per 10 %."""
 
     def __init__(self, out, total: int) -> None:
         self.out, self.total, self.done = out, max(total, 1), 0
         self.tty = getattr(out, "isatty", lambda: False)()
+        self.step = 0
 
     def advance(self, category: str, n: int) -> None:
         self.done += n
+        share = min(self.done / self.total, 1)
         if self.tty:
-            filled = int(30 * min(self.done / self.total, 1))
+            filled = int(30 * share)
             self.out.write(
                 f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}",
                 ending="",
             )
             self.out.flush()
+        elif int(share * 10) > self.step:
+            self.step = int(share * 10)
+            self.out.write(f"{category}: {self.done}/{self.total}")
 
     def close(self) -> None:
         if self.tty:
