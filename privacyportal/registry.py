@@ -7,7 +7,7 @@ editing the fulfilment code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -80,9 +80,15 @@ class RectifiableSource(Protocol):
         """Apply one correction (audited); raise ValueError for a bad value."""
 
 
+# Returns sources that live in rows (e.g. external databases configured in the
+# admin), consulted on every read so a source saved at runtime is seen at once.
+Provider = Callable[[], Iterable["PersonalDataSource"]]
+
+
 @dataclass
 class Registry:
     _sources: dict[str, PersonalDataSource] = field(default_factory=dict)
+    _providers: list[Provider] = field(default_factory=list)
 
     def register(self, source: PersonalDataSource) -> None:
         if not isinstance(source, PersonalDataSource):
@@ -95,17 +101,36 @@ class Registry:
     def unregister(self, key: str) -> None:
         self._sources.pop(key, None)
 
+    def add_provider(self, provider: Provider) -> None:
+        if provider not in self._providers:
+            self._providers.append(provider)
+
+    def remove_provider(self, provider: Provider) -> None:
+        if provider in self._providers:
+            self._providers.remove(provider)
+
+    def _all(self) -> dict[str, PersonalDataSource]:
+        found = dict(self._sources)
+        for provider in self._providers:
+            for source in provider():
+                # A registered (built-in) source always wins over a row.
+                found.setdefault(source.key, source)
+        return found
+
     def get(self, key: str) -> PersonalDataSource:
-        return self._sources[key]
+        if key in self._sources:
+            return self._sources[key]
+        return self._all()[key]
 
     def keys(self) -> list[str]:
-        return sorted(self._sources)
+        return sorted(self._all())
 
     def __iter__(self) -> Iterator[PersonalDataSource]:
-        return iter([self._sources[key] for key in self.keys()])
+        found = self._all()
+        return iter([found[key] for key in sorted(found)])
 
     def __len__(self) -> int:
-        return len(self._sources)
+        return len(self._all())
 
     def rectifiable(self) -> list[RectifiableSource]:
         return [s for s in self if isinstance(s, RectifiableSource)]

@@ -9,22 +9,33 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from privacyportal import roles
 from privacyportal.subjects.models import normalize_email
 from requests_app import services
+from requests_app.fulfilment import erasure, exports, rectification, restriction
+from requests_app.fulfilment.external_sql import ERASE_MODES, redact_url
+from requests_app.fulfilment.receipt import receipt_download
+from requests_app.fulfilment.sources import external_source_save
 from requests_app.jurisdictions import known_codes
 from requests_app.models import (
     DeadlineRule,
+    ExternalSource,
     Holiday,
     PrivacyRequest,
+    RectificationItem,
     RequestEvent,
+    SourceOutcome,
 )
 from requests_app.services import RequestError, Submission
 
@@ -123,6 +134,24 @@ class RequestEventInline(admin.TabularInline):
         return False
 
 
+def _table(headers: tuple[str, ...], rows: list[tuple]) -> str:
+    """A read-only HTML table (no formset: nothing here is edited in place)."""
+    if not rows:
+        return "—"
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((c,) for c in row)),) for row in rows),
+    )
+    return format_html(
+        '<table class="pr-fulfilment"><thead><tr>{}</tr></thead>'
+        "<tbody>{}</tbody></table>",
+        head,
+        body,
+    )
+
+
 class EntryForm(forms.ModelForm):
     """A request received by phone, letter or e-mail, entered by staff."""
 
@@ -182,6 +211,19 @@ class CompleteForm(forms.Form):
     )
 
 
+class ApproveErasureForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Delete or anonymise this person's data in every source once the "
+        "cancel window has passed",
+    )
+
+
+class ObjectionForm(forms.Form):
+    marketing = forms.BooleanField(required=False, label="Objects to marketing")
+    profiling = forms.BooleanField(required=False, label="Objects to profiling")
+    reason = forms.CharField(required=False, help_text="Recorded in the audit trail.")
+
+
 def _form_action(
     modeladmin: PrivacyRequestAdmin,
     request: HttpRequest,
@@ -228,6 +270,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     list_filter = (
         "status",
         "type",
+        "needs_attention",
         JurisdictionFilter,
         DueWindowFilter,
         AssigneeFilter,
@@ -240,7 +283,18 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     list_per_page = 50
     inlines = [RequestEventInline]
     raw_id_fields = ("subject",)
-    actions = ["assign_to_me", "extend", "ask", "deny", "complete"]
+    actions = [
+        "assign_to_me",
+        "extend",
+        "ask",
+        "deny",
+        "complete",
+        "approve_export",
+        "approve_erasure",
+        "cancel_erasure",
+        "retry_failed",
+        "apply_restriction",
+    ]
     fieldsets = (
         (
             None,
@@ -302,6 +356,22 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                     "outcome_summary",
                     "denial_reason",
                     "denial_legal_basis",
+                )
+            },
+        ),
+        (
+            "Fulfilment",
+            {
+                "fields": (
+                    "fulfilment_links",
+                    "outcome_table",
+                    "export_table",
+                    "correction_table",
+                    "needs_attention",
+                    "erasure_approved_at",
+                    "erasure_approved_by",
+                    "erasure_run_after",
+                    "erasure_started_at",
                 )
             },
         ),
@@ -497,6 +567,198 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             ),
         )
 
+    # --- fulfilment -------------------------------------------------------------
+
+    @admin.display(description="evidence and decisions")
+    def fulfilment_links(self, obj: PrivacyRequest) -> str:
+        if obj.pk is None:
+            return "—"
+        links = [
+            (
+                reverse("admin:requests_app_privacyrequest_receipt", args=[obj.pk]),
+                "Download the receipt (what was exported, deleted, kept and why)",
+            )
+        ]
+        if obj.type == PrivacyRequest.Type.RECTIFICATION:
+            links.append(
+                (
+                    reverse(
+                        "admin:requests_app_privacyrequest_corrections", args=[obj.pk]
+                    ),
+                    "Decide on the corrections (diff per source)",
+                )
+            )
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a>', links)
+
+    @admin.display(description="erasure: outcome per source")
+    def outcome_table(self, obj: PrivacyRequest) -> str:
+        rows = [
+            (
+                o.label or o.source_key,
+                o.get_status_display(),
+                o.get_outcome_display() if o.outcome else "",
+                o.items,
+                o.detail,
+                f"{o.reason} ({o.legal_basis})" if o.reason else "",
+                o.attempts,
+                o.last_error if o.status != SourceOutcome.Status.DONE else "",
+            )
+            for o in obj.outcomes.all()
+        ]
+        headers = ("source", "status", "outcome", "items", "detail", "kept because")
+        return _table((*headers, "attempts", "error"), rows)
+
+    @admin.display(description="access exports")
+    def export_table(self, obj: PrivacyRequest) -> str:
+        rows = [
+            (
+                p.get_status_display(),
+                p.ready_at or "",
+                p.expires_at or "",
+                f"{p.download_count} of {p.max_downloads}",
+                p.size,
+                p.last_error,
+            )
+            for p in obj.exports.all()
+        ]
+        headers = ("status", "ready", "link expires", "downloads", "bytes", "error")
+        return _table(headers, rows)
+
+    @admin.display(description="corrections")
+    def correction_table(self, obj: PrivacyRequest) -> str:
+        rows = [
+            (c.label, c.new_value, c.get_status_display(), c.reason)
+            for c in obj.corrections.all()
+        ]
+        return _table(("field", "requested value", "decision", "reason"), rows)
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/receipt/",
+                view(self.receipt_view),
+                name="requests_app_privacyrequest_receipt",
+            ),
+            path(
+                "<int:pk>/corrections/",
+                view(self.corrections_view),
+                name="requests_app_privacyrequest_corrections",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _request_or_404(self, request: HttpRequest, pk: int) -> PrivacyRequest:
+        obj = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def receipt_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        obj = self._request_or_404(request, pk)
+        body = receipt_download(actor=request.user, request=obj)
+        response = HttpResponse(body, content_type="application/json")
+        name = f"{obj.reference}-receipt.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def corrections_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        obj = self._request_or_404(request, pk)
+        if request.method == "POST":
+            if not self.has_change_permission(request, obj):
+                raise PermissionDenied
+            self._decide(request, obj)
+            return redirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Corrections of {obj.reference}",
+            "opts": self.model._meta,
+            "original": obj,
+            "rows": rectification.rectification_diff(obj),
+            "can_change": self.has_change_permission(request, obj),
+        }
+        return TemplateResponse(request, "requests/admin/corrections.html", context)
+
+    def _decide(self, request: HttpRequest, obj: PrivacyRequest) -> None:
+        item = get_object_or_404(
+            RectificationItem, pk=request.POST.get("item"), request=obj
+        )
+        try:
+            rectification.rectification_decide(
+                actor=request.user,
+                item=item,
+                apply=request.POST.get("decision") == "apply",
+                reason=request.POST.get("reason", ""),
+            )
+        except RequestError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"{item.label}: decision recorded.")
+
+    @admin.action(
+        description="Approve export (build and e-mail the link)", permissions=["change"]
+    )
+    def approve_export(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.run_each(
+            request,
+            queryset,
+            "queued for export",
+            lambda r: exports.export_approve(actor=request.user, request=r),
+        )
+
+    @admin.action(description="Approve erasure…", permissions=["change"])
+    def approve_erasure(self, request: HttpRequest, queryset: QuerySet):
+        from django.conf import settings
+
+        return _form_action(
+            self,
+            request,
+            queryset,
+            form_class=ApproveErasureForm,
+            title=f"Approve erasure (runs in {settings.ERASURE_DELAY_HOURS} hours "
+            "unless cancelled; the requester is e-mailed)",
+            verb="scheduled for erasure",
+            run=lambda r, d: erasure.erasure_approve(actor=request.user, request=r),
+        )
+
+    @admin.action(description="Cancel a scheduled erasure", permissions=["change"])
+    def cancel_erasure(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.run_each(
+            request,
+            queryset,
+            "erasure cancelled",
+            lambda r: erasure.erasure_cancel(actor=request.user, request=r),
+        )
+
+    @admin.action(description="Retry failed sources", permissions=["change"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.run_each(
+            request,
+            queryset.filter(needs_attention=True),
+            "retried",
+            lambda r: (
+                erasure.erasure_retry_failed(actor=request.user, request=r) or False
+            ),
+        )
+
+    @admin.action(description="Apply restriction / objection…", permissions=["change"])
+    def apply_restriction(self, request: HttpRequest, queryset: QuerySet):
+        return _form_action(
+            self,
+            request,
+            queryset,
+            form_class=ObjectionForm,
+            title="Set the subject's restriction or objection flags and close",
+            verb="applied",
+            run=lambda r, d: restriction.restriction_apply(
+                actor=request.user,
+                request=r,
+                marketing=d["marketing"],
+                profiling=d["profiling"],
+                reason=d["reason"],
+            ),
+        )
+
 
 class AuditedPolicyAdmin(admin.ModelAdmin):
     """Rules and holidays change deadlines: every edit is audited."""
@@ -534,3 +796,126 @@ class HolidayAdmin(AuditedPolicyAdmin):
     list_display = ("date", "name", "jurisdiction")
     list_filter = ("jurisdiction",)
     date_hierarchy = "date"
+
+
+class ExternalSourceForm(forms.ModelForm):
+    """Connection URL is write-only; columns and modes as plain text."""
+
+    connection_url = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="postgres://user:password@host:5432/db or sqlite:////path/file.db. "
+        "Stored encrypted; leave empty to keep the current one.",
+    )
+    export_columns_text = forms.CharField(
+        label="Columns to export", help_text="Comma-separated column names."
+    )
+    erase_modes_text = forms.CharField(
+        label="Erase mode per column",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="One per line: column=mode, mode one of "
+        + ", ".join(ERASE_MODES)
+        + ". delete_row removes the subject's rows.",
+    )
+
+    class Meta:
+        model = ExternalSource
+        fields = (
+            "name",
+            "slug",
+            "table",
+            "identity_column",
+            "identity_kind",
+            "mask_value",
+            "keep_legal_basis",
+            "categories",
+            "purposes",
+            "recipients",
+            "retention",
+            "origin",
+            "enabled",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        row = self.instance
+        if row.pk:
+            self.fields["export_columns_text"].initial = ", ".join(row.export_columns)
+            self.fields["erase_modes_text"].initial = "\n".join(
+                f"{c}={m}" for c, m in row.erase_modes.items()
+            )
+        else:
+            self.fields["connection_url"].required = True
+
+    def clean_export_columns_text(self) -> list[str]:
+        text = self.cleaned_data["export_columns_text"]
+        return [c.strip() for c in text.split(",") if c.strip()]
+
+    def clean_erase_modes_text(self) -> dict[str, str]:
+        modes = {}
+        for line in self.cleaned_data["erase_modes_text"].splitlines():
+            if not line.strip():
+                continue
+            column, sep, mode = line.partition("=")
+            if not sep or mode.strip() not in ERASE_MODES:
+                raise forms.ValidationError(f"Not column=mode: {line.strip()!r}")
+            modes[column.strip()] = mode.strip()
+        return modes
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors:
+            return data
+        # ModelForm copies fields onto the instance only after clean(): the
+        # check needs them now.
+        for name in self._meta.fields:
+            if name in data:
+                setattr(self.instance, name, data[name])
+        self.instance.export_columns = data["export_columns_text"]
+        self.instance.erase_modes = data["erase_modes_text"]
+        from requests_app.fulfilment.sources import external_source_check
+
+        problems = external_source_check(self.instance, data["connection_url"] or None)
+        for problem in problems:
+            self.add_error(None, problem)
+        return data
+
+
+@admin.register(ExternalSource)
+class ExternalSourceAdmin(admin.ModelAdmin):
+    form = ExternalSourceForm
+    list_display = ("name", "key", "table", "identity_kind", "enabled", "validated_at")
+    readonly_fields = ("connection", "validated_at", "created_at", "updated_at")
+    prepopulated_fields = {"slug": ("name",)}
+
+    @admin.display(description="current connection")
+    def connection(self, obj: ExternalSource) -> str:
+        from requests_app.fulfilment.external_sql import (
+            ExternalSourceError,
+            decrypt_url,
+        )
+
+        if not obj.url_encrypted:
+            return "—"
+        try:
+            return redact_url(decrypt_url(obj.url_encrypted))
+        except ExternalSourceError as exc:
+            return str(exc)
+
+    def save_model(
+        self, request: HttpRequest, obj: ExternalSource, form: Any, change: bool
+    ) -> None:
+        external_source_save(
+            actor=request.user,
+            row=obj,
+            url=form.cleaned_data.get("connection_url") or None,
+            fields=form.changed_data,
+        )
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        return {}  # bulk delete would skip the audit
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Untick "enabled" instead: past receipts name the source by its key.
+        return False

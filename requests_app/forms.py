@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from requests_app.fulfilment.rectification import field_choices
 from requests_app.jurisdictions import COUNTRIES, US_STATES
 from requests_app.models import PrivacyRequest
 
@@ -46,11 +49,33 @@ class RequestForm(forms.Form):
     agent_email = forms.EmailField(
         label="Agent's e-mail", max_length=254, required=False
     )
+    correction_field = forms.ChoiceField(
+        label="Information to correct",
+        required=False,
+        help_text="Only for corrections. You can add more on your status page.",
+    )
+    correction_value = forms.CharField(
+        label="The correct value", max_length=2000, required=False
+    )
     # Honeypot: hidden from people by CSS, filled in by naive bots.
     website = forms.CharField(label="Leave this empty", required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The registry decides which fields exist (sources may be added at runtime).
+        self.fields["correction_field"].choices = [
+            ("", "—"),
+            *field_choices(),
+        ]
+
     def clean(self) -> dict:
         data = super().clean()
+        if bool(data.get("correction_field")) != bool(data.get("correction_value")):
+            self.add_error(
+                "correction_value", "Choose the information and give its new value."
+            )
+        if data.get("correction_field") and data.get("type") != "rectification":
+            self.add_error("correction_field", "Only for a correction request.")
         if data.get("country") == "US" and not data.get("region"):
             self.add_error("region", "Choose your state.")
         if data.get("is_agent"):
@@ -68,3 +93,12 @@ class AnswerForm(forms.Form):
     answer = forms.CharField(
         label="Your answer", widget=forms.Textarea, max_length=DETAILS_MAX
     )
+
+
+class CorrectionForm(forms.Form):
+    field = forms.ChoiceField(label="Information to correct")
+    value = forms.CharField(label="The correct value", max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = field_choices()

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from privacyportal.registry import Outcome
 from privacyportal.subjects.models import DataSubject
 from requests_app import deadlines
 
@@ -146,6 +147,8 @@ class PrivacyRequest(models.Model):
         PHONE = "phone", "Phone"
         LETTER = "letter", "Letter"
         EMAIL = "email", "E-mail"
+        # Created by the portal itself (a child flagged under 13).
+        SYSTEM = "system", "Automatic"
 
     class Relationship(models.TextChoices):
         CUSTOMER = "customer", "Customer or user"
@@ -249,6 +252,22 @@ class PrivacyRequest(models.Model):
     )
     next_alert_at = models.DateTimeField(null=True, blank=True)
 
+    # Erasure: approved, then run ERASURE_DELAY_HOURS later unless cancelled.
+    erasure_approved_at = models.DateTimeField(null=True, blank=True)
+    erasure_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    erasure_run_after = models.DateTimeField(null=True, blank=True)
+    erasure_started_at = models.DateTimeField(null=True, blank=True)
+    # A source failed after its last retry (or an export could not be built).
+    needs_attention = models.BooleanField(default=False)
+    # Set by the retention sweep when the closed request's personal fields go.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+
     objects = PrivacyRequestQuerySet.as_manager()
 
     class Meta:
@@ -288,6 +307,20 @@ class PrivacyRequest(models.Model):
             models.Index(fields=["email", "type"], name="request_email_idx"),
             # admin "assigned to me" filter
             models.Index(fields=["assignee", "status"], name="request_assignee_idx"),
+            # fulfilment dispatch job: approved erasures whose delay has passed
+            models.Index(
+                fields=["erasure_run_after"],
+                name="request_erasure_due_idx",
+                condition=models.Q(
+                    erasure_run_after__isnull=False, erasure_started_at__isnull=True
+                ),
+            ),
+            # retention: closed requests not yet anonymised
+            models.Index(
+                fields=["closed_at"],
+                name="request_closed_idx",
+                condition=models.Q(closed_at__isnull=False, anonymised_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -364,3 +397,206 @@ class RequestLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} link of request {self.request_id}"
+
+
+class SourceOutcome(models.Model):
+    """One erasure step: what one registry source did with the subject's data.
+
+    The step is claimed, run and recorded in one transaction, so a committed
+    outcome always means the source's own change committed too.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed (needs attention)"
+
+    request = models.ForeignKey(
+        PrivacyRequest, on_delete=models.CASCADE, related_name="outcomes"
+    )
+    source_key = models.CharField(max_length=120)
+    label = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.CHOICES, blank=True)
+    items = models.PositiveIntegerField(default=0)
+    detail = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    legal_basis = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    needs_attention = models.BooleanField(default=False)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["request", "source_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "source_key"], name="outcome_one_per_source"
+            )
+        ]
+        indexes = [
+            # dispatch job: pending steps whose retry time has come
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outcome_pending_idx",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.source_key}: {self.outcome or self.status}"
+
+
+class ExportPackage(models.Model):
+    """An access-export ZIP in private storage and its download link (hash only)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be built"
+        BUILDING = "building", "Building"
+        READY = "ready", "Link sent"
+        FAILED = "failed", "Failed (needs attention)"
+        EXPIRED = "expired", "Expired, file deleted"
+
+    request = models.ForeignKey(
+        PrivacyRequest, on_delete=models.CASCADE, related_name="exports"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    # Storage name under MEDIA_ROOT (private: no URL serves MEDIA_ROOT).
+    file = models.CharField(max_length=200, blank=True)
+    size = models.BigIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    max_downloads = models.PositiveSmallIntegerField(default=3)
+    download_count = models.PositiveSmallIntegerField(default=0)
+    last_download_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # retention sweep: live packages whose link expired or was used up
+            models.Index(
+                fields=["expires_at"],
+                name="export_live_idx",
+                condition=models.Q(status="ready"),
+            ),
+            # dispatch job: packages to (re)build
+            models.Index(
+                fields=["next_attempt_at"],
+                name="export_pending_idx",
+                condition=models.Q(status__in=["pending", "building"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of request {self.request_id}"
+
+    @property
+    def downloads_left(self) -> int:
+        return max(self.max_downloads - self.download_count, 0)
+
+
+class RectificationItem(models.Model):
+    """One correction the requester asked for, and the staff decision on it."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Waiting for a decision"
+        APPLIED = "applied", "Corrected"
+        REJECTED = "rejected", "Not corrected"
+
+    request = models.ForeignKey(
+        PrivacyRequest, on_delete=models.CASCADE, related_name="corrections"
+    )
+    # "<source key>.<field>", e.g. "subjects.profile.phone".
+    field = models.CharField(max_length=160)
+    label = models.CharField(max_length=200, blank=True)
+    new_value = models.TextField(max_length=2000)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PROPOSED
+    )
+    # The value held when staff decided (the diff they saw), for the evidence.
+    old_value = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["request", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.field} ({self.get_status_display()})"
+
+
+class ExternalSource(models.Model):
+    """A table in one of the company's own databases, registered as a source."""
+
+    class IdentityKind(models.TextChoices):
+        EMAIL = "email", "E-mail address"
+        SUBJECT_ID = "subject_id", "Portal subject id"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(
+        max_length=60, unique=True, help_text="Registry key: external.<slug>"
+    )
+    # Fernet-encrypted; the admin shows it with the password hidden.
+    url_encrypted = models.TextField()
+    table = models.CharField(max_length=128)
+    identity_column = models.CharField(max_length=128)
+    identity_kind = models.CharField(
+        max_length=12, choices=IdentityKind.choices, default=IdentityKind.EMAIL
+    )
+    export_columns = models.JSONField(default=list)
+    # column -> delete_row | set_null | mask | keep
+    erase_modes = models.JSONField(default=dict, blank=True)
+    mask_value = models.CharField(max_length=100, default="[redacted]")
+    keep_legal_basis = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Required when nothing is erased (every column is 'keep').",
+    )
+    categories = models.CharField(max_length=300, blank=True)
+    purposes = models.CharField(max_length=300, blank=True)
+    recipients = models.CharField(max_length=300, blank=True)
+    retention = models.CharField(max_length=300, blank=True)
+    origin = models.CharField(max_length=300, blank=True)
+    enabled = models.BooleanField(default=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        return f"external.{self.slug}"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="requests_app.tasks.request_deadlines_task", acks_late=True)
@@ -11,3 +15,50 @@ def request_deadlines_task() -> dict[str, int]:
     from requests_app.services import deadlines_run
 
     return deadlines_run().as_dict()
+
+
+def _later(task, object_id: int, seconds: int) -> None:
+    # A lost retry is not lost work: the dispatch job re-sends due pending rows.
+    try:
+        task.apply_async((object_id,), countdown=seconds)
+    except Exception:
+        log.warning("could not schedule a retry of %s", task.name, exc_info=True)
+
+
+@shared_task(name="requests_app.tasks.erasure_start_task", acks_late=True)
+def erasure_start_task(request_id: int) -> int:
+    from requests_app.fulfilment.erasure import erasure_start
+
+    return len(erasure_start(request_id=request_id))
+
+
+@shared_task(name="requests_app.tasks.erasure_step_task", acks_late=True)
+def erasure_step_task(outcome_id: int) -> str:
+    """One source's erasure step; then try to finish the request."""
+    from requests_app.fulfilment.erasure import erasure_finish, erasure_step_run
+
+    result = erasure_step_run(outcome_id=outcome_id)
+    if result.state == "retry":
+        _later(erasure_step_task, outcome_id, result.retry_in)
+    elif result.state == "done" and result.request_id:
+        erasure_finish(request_id=result.request_id)
+    return result.state
+
+
+@shared_task(name="requests_app.tasks.export_build_task", acks_late=True)
+def export_build_task(package_id: int) -> str:
+    from requests_app.fulfilment.exports import export_build
+
+    result = export_build(package_id=package_id)
+    if result.state == "retry":
+        _later(export_build_task, package_id, result.retry_in)
+    return result.state
+
+
+@shared_task(name="requests_app.tasks.fulfilment_dispatch_task", acks_late=True)
+def fulfilment_dispatch_task() -> dict[str, int]:
+    """Every 5 minutes: start due erasures, recover lost steps and builds."""
+    from requests_app.fulfilment.erasure import erasure_dispatch
+    from requests_app.fulfilment.exports import exports_dispatch
+
+    return {**erasure_dispatch(), **exports_dispatch()}

@@ -20,4 +20,15 @@ urlpatterns = [
         views.withdraw,
         name="withdraw",
     ),
+    path(
+        "privacy/request/status/<str:token>/cancel-erasure/",
+        views.cancel_erasure,
+        name="cancel_erasure",
+    ),
+    path(
+        "privacy/request/status/<str:token>/correction/",
+        views.add_correction,
+        name="add_correction",
+    ),
+    path("privacy/export/<str:token>/", views.export_download, name="export"),
 ]

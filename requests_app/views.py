@@ -7,15 +7,18 @@ page, so nothing about any request can be learned by trying URLs.
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from consent_app.gpc import honour_gpc
 from privacyportal.audit.services import Actor
 from requests_app import ratelimit, services
-from requests_app.forms import AnswerForm, RequestForm
-from requests_app.models import PrivacyRequest, RequestLink
+from requests_app.forms import AnswerForm, CorrectionForm, RequestForm
+from requests_app.fulfilment import erasure, exports, rectification
+from requests_app.models import PrivacyRequest, RequestLink, SourceOutcome
 from requests_app.services import LinkExpired, LinkInvalid, RequestError, Submission
 
 
@@ -62,8 +65,15 @@ def request_form(request: HttpRequest) -> HttpResponse:
         is_agent=data["is_agent"],
         agent_name=data["agent_name"],
         agent_email=data["agent_email"],
+        corrections=(
+            ((data["correction_field"], data["correction_value"]),)
+            if data["correction_field"]
+            else ()
+        ),
     )
-    services.request_submit(actor=Actor.subject(None), submission=submission)
+    created = services.request_submit(actor=Actor.subject(None), submission=submission)
+    # Only an opt-out knows its subject now; others are matched at verification.
+    honour_gpc(request, created.subject)
     # The same page whatever we know of the address (no reference, no name).
     return render(request, "requests/sent.html")
 
@@ -79,7 +89,8 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
             if link.request.status != PrivacyRequest.Status.RECEIVED:
                 raise LinkInvalid("already verified")
             return render(request, "requests/verify.html", {"token": token})
-        _, status_token = services.request_verify(token=token)
+        verified, status_token = services.request_verify(token=token)
+        honour_gpc(request, verified.subject)
     except LinkExpired:
         return _invalid_link(request, token, expired=True)
     except LinkInvalid:
@@ -105,16 +116,24 @@ def _status_page(
     link: RequestLink,
     *,
     answer_form: AnswerForm | None = None,
+    correction_form: CorrectionForm | None = None,
     error: str = "",
     code: int = 200,
 ) -> HttpResponse:
     req = link.request
+    honour_gpc(request, req.subject)
+    can_cancel = bool(req.erasure_approved_at and not req.erasure_started_at)
     context = {
         "req": req,
         "token": token,
         "public_events": req.events.filter(public=True).order_by("at", "id"),
-        "can_withdraw": req.is_open,
+        "can_withdraw": req.is_open and not req.erasure_started_at,
+        "can_cancel_erasure": can_cancel and req.is_open,
         "answer_form": answer_form or AnswerForm(),
+        "correction_form": correction_form or CorrectionForm(),
+        "can_correct": req.type == PrivacyRequest.Type.RECTIFICATION and req.is_open,
+        "corrections": req.corrections.all(),
+        "outcomes": req.outcomes.filter(status=SourceOutcome.Status.DONE),
         "error": error,
     }
     return render(request, "requests/status.html", context, status=code)
@@ -162,3 +181,63 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     except RequestError as exc:
         return _status_page(request, token, link, error=str(exc), code=409)
     return redirect("requests:status", token=token)
+
+
+@require_POST
+def cancel_erasure(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        link = _status_link(token)
+    except LinkInvalid as exc:
+        return _invalid_link(request, "", expired=isinstance(exc, LinkExpired))
+    try:
+        erasure.erasure_cancel(
+            actor=Actor.subject(link.request.subject_id),
+            request=link.request,
+            by_requester=True,
+        )
+    except RequestError as exc:
+        return _status_page(request, token, link, error=str(exc), code=409)
+    return redirect("requests:status", token=token)
+
+
+@require_POST
+def add_correction(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        link = _status_link(token)
+    except LinkInvalid as exc:
+        return _invalid_link(request, "", expired=isinstance(exc, LinkExpired))
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        return _status_page(request, token, link, correction_form=form, code=400)
+    try:
+        rectification.corrections_add(
+            actor=Actor.subject(link.request.subject_id),
+            request=link.request,
+            corrections=[(form.cleaned_data["field"], form.cleaned_data["value"])],
+        )
+    except RequestError as exc:
+        return _status_page(request, token, link, error=str(exc), code=400)
+    return redirect("requests:status", token=token)
+
+
+def _export_gone(request: HttpRequest, expired: bool) -> HttpResponse:
+    return _invalid_link(request, "", expired=expired)
+
+
+@require_http_methods(["GET", "POST"])
+def export_download(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners prefetch links); POST downloads once."""
+    try:
+        if request.method == "GET":
+            package = exports.export_find(token)
+            return render(request, "requests/export.html", {"package": package})
+        package = exports.export_download(token=token, ip=_ip(request))
+        handle = default_storage.open(package.file, "rb")
+    except LinkExpired:
+        return _export_gone(request, expired=True)
+    except (LinkInvalid, OSError):
+        return _export_gone(request, expired=False)
+    name = f"{package.request.reference}-my-data.zip"
+    response = FileResponse(handle, as_attachment=True, filename=name)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -156,10 +156,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+LINK_MINTER = "requests.link"
+
+
 def link_issue(
     request: PrivacyRequest, purpose: str, *, ttl: timedelta, now: datetime
 ) -> str:
-    """Create a link and return its token; the token itself is never stored."""
+    """Create a link and return its token (for a redirect, never for an e-mail)."""
     token = secrets.token_urlsafe(32)
     RequestLink.objects.create(
         request=request,
@@ -195,9 +198,42 @@ def verify_url(token: str) -> str:
     return settings.SITE_URL + reverse("requests:verify", args=[token])
 
 
-def status_link(request: PrivacyRequest, now: datetime) -> str:
+def emailed_link(
+    request: PrivacyRequest, purpose: str, *, ttl: timedelta, now: datetime
+) -> dict:
+    """A link for an e-mail: the row now, its token minted when the e-mail is sent.
+
+    The row holds the hash of a token nobody has until ``link_mint`` replaces
+    it, so no usable token ever sits in the outbox.
+    """
+    row = RequestLink.objects.create(
+        request=request,
+        purpose=purpose,
+        token_hash=hash_token(secrets.token_urlsafe(32)),
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    return mail.secret_link(LINK_MINTER, row.pk)
+
+
+def link_mint(link_id: int) -> str:
+    """Link minter (privacyportal.mail): a fresh token for a live link, its URL."""
+    token = secrets.token_urlsafe(32)
+    link = RequestLink.objects.filter(
+        pk=link_id, used_at__isnull=True, expires_at__gt=timezone.now()
+    ).first()
+    if link is None or not RequestLink.objects.filter(
+        pk=link_id, used_at__isnull=True
+    ).update(token_hash=hash_token(token)):
+        raise mail.LinkGone(f"request link {link_id} is used or expired")
+    if link.purpose == RequestLink.Purpose.VERIFY:
+        return verify_url(token)
+    return status_url(token)
+
+
+def status_link(request: PrivacyRequest, now: datetime) -> dict:
     ttl = timedelta(days=settings.REQUEST_STATUS_LINK_DAYS)
-    return status_url(link_issue(request, RequestLink.Purpose.STATUS, ttl=ttl, now=now))
+    return emailed_link(request, RequestLink.Purpose.STATUS, ttl=ttl, now=now)
 
 
 # --- timeline, audit, e-mail -------------------------------------------------------

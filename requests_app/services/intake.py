@@ -45,6 +45,8 @@ class Submission:
     agent_name: str = ""
     agent_email: str = ""
     channel: str = PrivacyRequest.Channel.WEB
+    # Rectification: ("source.field", new value) pairs.
+    corrections: tuple[tuple[str, str], ...] = ()
 
 
 def _deadline_fields(jurisdiction: str, received_at: datetime) -> dict[str, Any]:
@@ -143,6 +145,12 @@ def request_submit(
         else:
             _send_verification(request, now=now, first=True)
             common.record("received", request, actor=actor, data=received)
+        if submission.corrections and original is None:
+            from requests_app.fulfilment.rectification import corrections_add
+
+            corrections_add(
+                actor=actor, request=request, corrections=submission.corrections
+            )
     return request
 
 
@@ -176,12 +184,12 @@ def _send_verification(
             request=request, purpose=RequestLink.Purpose.VERIFY, used_at__isnull=True
         ).update(used_at=now)
     ttl = timedelta(hours=settings.REQUEST_VERIFY_TTL)
-    token = common.link_issue(request, RequestLink.Purpose.VERIFY, ttl=ttl, now=now)
+    link = common.emailed_link(request, RequestLink.Purpose.VERIFY, ttl=ttl, now=now)
     common.email_requester(
         request,
         "request_verify",
-        f"verify:{common.hash_token(token)[:16]}",
-        link=common.verify_url(token),
+        f"verify:{link['id']}",
+        link=link,
         hours=settings.REQUEST_VERIFY_TTL,
     )
 
@@ -267,8 +275,12 @@ def request_verify(*, token: str) -> tuple[PrivacyRequest, str]:
             request,
             "request_confirmation",
             "confirmation",
-            link=common.status_url(status_token),
+            # The e-mail gets its own link; the token above only redirects.
+            link=common.status_link(request, now),
         )
+        from requests_app.fulfilment.exports import export_after_verification
+
+        export_after_verification(request)
     return request, status_token
 
 

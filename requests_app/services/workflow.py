@@ -195,6 +195,8 @@ def _resume_fields(request: PrivacyRequest, now) -> dict[str, Any]:
 def request_withdraw(*, request: PrivacyRequest, actor: Any) -> None:
     with atomic():
         _locked(request)
+        if request.erasure_started_at is not None:
+            raise RequestError("The deletion has started and can no longer be stopped.")
         common.transition(
             request,
             S.WITHDRAWN,
@@ -241,6 +243,14 @@ def request_complete(
             raise TransitionError(
                 f"{request.reference}: only a verified or in-progress request "
                 "can be completed"
+            )
+        if (
+            request.erasure_started_at
+            and request.outcomes.exclude(status="done").exists()
+        ):
+            raise RequestError(
+                f"{request.reference}: some sources have no erasure outcome yet "
+                "(retry the failed sources first)"
             )
         common.transition(
             request,
