@@ -23,6 +23,7 @@ from django.utils.safestring import mark_safe
 from privacyportal import roles
 from privacyportal.subjects.models import normalize_email
 from requests_app import services
+from requests_app.forms import clean_residence, residence_fields
 from requests_app.fulfilment import erasure, exports, rectification, restriction
 from requests_app.fulfilment.external_sql import ERASE_MODES, redact_url
 from requests_app.fulfilment.receipt import receipt_download
@@ -163,6 +164,11 @@ class EntryForm(forms.ModelForm):
         ]
     )
 
+    # The public form's choices and checks: a US request without a state would
+    # get the company's 30 days only instead of the state's 45-day clock.
+    country = residence_fields()["country"]
+    region = residence_fields()["region"]
+
     class Meta:
         model = PrivacyRequest
         fields = (
@@ -178,6 +184,11 @@ class EntryForm(forms.ModelForm):
             "agent_name",
             "agent_email",
         )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        clean_residence(self, data)
+        return data
 
 
 # --- action forms ------------------------------------------------------------------
@@ -448,6 +459,9 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         date = timezone.localtime(obj.due_at).date().isoformat()
         if not obj.is_open or obj.status == PrivacyRequest.Status.RECEIVED:
             return date
+        if obj.paused_at is not None:
+            # The clock stands still until the requester answers.
+            return format_html('<span class="pr-paused">{} (paused)</span>', date)
         left = obj.days_left
         css = "pr-overdue" if left < 0 else "pr-soon" if left <= 7 else "pr-ok"
         label = f"{-left} days overdue" if left < 0 else f"{left} days left"

@@ -14,6 +14,7 @@ class RequestsConfig(AppConfig):
         from requests_app.fulfilment.restriction import child_erasure_request
         from requests_app.services import common
 
+        _connect_clock_cache_signals()
         registry.register(sources.PrivacyRequestSource())
         mail.register_minter(exports.MINTER, exports.export_mint)
         mail.register_minter(common.LINK_MINTER, common.link_mint)
@@ -41,3 +42,19 @@ class RequestsConfig(AppConfig):
                 "killed worker left half-done, finishes complete erasures.",
             )
         )
+
+
+def _connect_clock_cache_signals() -> None:
+    """Any saved or deleted rule or holiday drops the cached clock rules."""
+    from django.db.models.signals import post_delete, post_save
+
+    from requests_app.models import DeadlineRule, Holiday
+    from requests_app.services.common import clock_cache_clear
+
+    def drop(**kwargs: object) -> None:
+        clock_cache_clear()
+
+    for model in (DeadlineRule, Holiday):
+        for signal in (post_save, post_delete):
+            # weak=False: ``drop`` is local and would be collected at once.
+            signal.connect(drop, sender=model, weak=False, dispatch_uid="clock-cache")

@@ -128,18 +128,38 @@ def compute(
 
 
 def extended_due(
-    legal_due: date, rule: RuleSpec, holidays: Collection[date] = ()
+    received: date,
+    rule: RuleSpec,
+    holidays: Collection[date] = (),
+    *,
+    paused_days: int = 0,
 ) -> date:
-    """The deadline after the rule's single extension, counted from the legal due."""
+    """The deadline after the rule's single extension.
+
+    Counted from the day of receipt, never from the (rolled) first deadline:
+
+    - the extension lengthens the period; it does not start a new one after a
+      deadline that was moved off a weekend. Counting from the rolled date would
+      roll twice (received Sat 28 Feb 2026: one month ends Sat 28 Mar, rolled to
+      Mon 30 Mar; + 2 months = Sat 30 May -> Mon 1 Jun, where the law gives
+      Thu 28 May);
+    - months are added in one step (receipt + 1 + 2 months), because adding them
+      one after the other loses the days clamped at a short month's end:
+      31 Jan + 1 month = 28 Feb, + 2 = 28 Apr, while 31 Jan + 3 months = 30 Apr;
+    - when the extension is in another unit than the period (months then days),
+      it is added to the unrolled end of the period;
+    - days the clock stood still (``paused_days``) are added to the unrolled
+      end, and the result is moved to a working day once, where the rule rolls.
+    """
     if not rule.allows_extension:
         raise ValueError(f"rule {rule.code} allows no extension")
-    return add_period(
-        legal_due,
-        rule.extension_unit,
-        rule.extension_amount,
-        roll=rule.roll_to_working_day,
-        holidays=holidays,
-    )
+    if rule.extension_unit == rule.unit:
+        end = add_period(received, rule.unit, rule.amount + rule.extension_amount)
+    else:
+        first = add_period(received, rule.unit, rule.amount)
+        end = add_period(first, rule.extension_unit, rule.extension_amount)
+    end += timedelta(days=paused_days)
+    return next_working_day(end, holidays) if rule.roll_to_working_day else end
 
 
 def paused_days(paused_at: datetime, resumed_at: datetime, tz: tzinfo) -> int:

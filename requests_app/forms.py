@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -62,11 +63,11 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The registry decides which fields exist (sources may be added at runtime).
-        self.fields["correction_field"].choices = [
-            ("", "—"),
-            *field_choices(),
-        ]
+        # The registry decides which fields exist (sources may be added at
+        # runtime). A callable is evaluated only when the select is rendered or
+        # a value is chosen, so a submission without a correction does not read
+        # every source (external ones are rows in the database).
+        self.fields["correction_field"].choices = _correction_choices
 
     def clean(self) -> dict:
         data = super().clean()
@@ -76,8 +77,7 @@ class RequestForm(forms.Form):
             )
         if data.get("correction_field") and data.get("type") != "rectification":
             self.add_error("correction_field", "Only for a correction request.")
-        if data.get("country") == "US" and not data.get("region"):
-            self.add_error("region", "Choose your state.")
+        clean_residence(self, data)
         if data.get("is_agent"):
             for field in ("agent_name", "agent_email"):
                 if not data.get(field):
@@ -87,6 +87,32 @@ class RequestForm(forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.cleaned_data.get("website"))
+
+
+def _correction_choices() -> list[tuple[str, str]]:
+    return [("", "—"), *field_choices()]
+
+
+def clean_residence(form: forms.BaseForm, data: dict) -> None:
+    """Country and US state pick the legal clock: a US request needs its state.
+
+    Shared by the public form and the staff entry form in the admin, so a
+    request taken by phone or letter gets the same clock as one filed online.
+    """
+    country = (data.get("country") or "").upper()
+    if country == "US" and not data.get("region"):
+        form.add_error("region", "Choose your state.")
+    elif country and country != "US":
+        # A state means nothing outside the US: never store one.
+        data["region"] = ""
+
+
+def residence_fields() -> dict[str, forms.Field]:
+    """Fresh copies of the public form's country and state fields."""
+    return {
+        name: copy.deepcopy(RequestForm.base_fields[name])
+        for name in ("country", "region")
+    }
 
 
 class AnswerForm(forms.Form):

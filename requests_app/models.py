@@ -107,11 +107,19 @@ class PrivacyRequestQuerySet(models.QuerySet):
     def on_the_clock(self) -> PrivacyRequestQuerySet:
         return self.filter(status__in=CLOCK_STATUSES)
 
+    def running(self) -> PrivacyRequestQuerySet:
+        """On the clock and not paused: a stopped clock cannot run late.
+
+        A paused request's ``due_at`` moves by the pause when the requester
+        answers, so until then it says nothing about lateness.
+        """
+        return self.on_the_clock().filter(paused_at__isnull=True)
+
     def overdue(self, now: datetime) -> PrivacyRequestQuerySet:
-        return self.on_the_clock().filter(due_at__lt=now)
+        return self.running().filter(due_at__lt=now)
 
     def due_within(self, now: datetime, days: int) -> PrivacyRequestQuerySet:
-        return self.on_the_clock().filter(
+        return self.running().filter(
             due_at__gte=now, due_at__lt=now + timedelta(days=days)
         )
 

@@ -102,6 +102,11 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 def resend(request: HttpRequest, token: str) -> HttpResponse:
     if not ratelimit.hit("resend", _ip(request), settings.REQUEST_RESEND_RATE):
         return _limited(request)
+    # Per request too (hashed in the cache): many addresses must not make one
+    # request send verification e-mails without end.
+    identity = services.resend_limit_identity(token)
+    if not ratelimit.hit("resend-request", identity, settings.REQUEST_RESEND_RATE):
+        return _limited(request)
     services.request_resend_verification(token=token)
     return render(request, "requests/link_sent.html")
 

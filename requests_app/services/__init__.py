@@ -14,6 +14,7 @@ from requests_app.services.intake import (
     request_resend_verification,
     request_submit,
     request_verify,
+    resend_limit_identity,
 )
 from requests_app.services.jobs import RunSummary, deadlines_run
 from requests_app.services.rules import policy_delete, policy_save
@@ -52,4 +53,5 @@ __all__ = [
     "request_submit",
     "request_verify",
     "request_withdraw",
+    "resend_limit_identity",
 ]

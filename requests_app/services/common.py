@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -90,11 +92,50 @@ def tz():
     return timezone.get_default_timezone()
 
 
+# Every submission needs the rules and holidays, which change a few times a
+# year: they are read from the shared cache (Redis in production), dropped on
+# every save or delete (signals in apps.py, and the rules service), and expire
+# after CLOCK_CACHE_SECONDS as a backstop for bulk edits that bypass signals.
+CLOCK_CACHE_KEY = "requests:clock-rules:v1"
+CLOCK_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ClockRule:
+    pk: int
+    is_policy: bool
+    jurisdictions: tuple[str, ...]
+    spec: deadlines.RuleSpec
+
+
+def _clock_data() -> tuple[list[ClockRule], list[tuple[date, str]]]:
+    data = cache.get(CLOCK_CACHE_KEY)
+    if data is None:
+        rules = [
+            ClockRule(r.pk, r.is_policy, tuple(r.jurisdictions), r.spec())
+            for r in DeadlineRule.objects.all()
+        ]
+        holidays = list(Holiday.objects.values_list("date", "jurisdiction"))
+        data = (rules, holidays)
+        cache.set(CLOCK_CACHE_KEY, data, CLOCK_CACHE_SECONDS)
+    return data
+
+
+def clock_cache_clear() -> None:
+    """Forget the cached rules now and again at commit.
+
+    The second delete covers a reader that refilled the cache from the old
+    rows between the save and its commit.
+    """
+    cache.delete(CLOCK_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(CLOCK_CACHE_KEY))
+
+
 def policy_and_legal_rule(
     jurisdiction: str,
-) -> tuple[deadlines.RuleSpec, DeadlineRule | None]:
-    rules = list(DeadlineRule.objects.all())
-    policy = next((r.spec() for r in rules if r.is_policy), None)
+) -> tuple[deadlines.RuleSpec, ClockRule | None]:
+    rules, _ = _clock_data()
+    policy = next((r.spec for r in rules if r.is_policy), None)
     legal = next(
         (r for r in rules if not r.is_policy and jurisdiction in r.jurisdictions),
         None,
@@ -105,10 +146,11 @@ def policy_and_legal_rule(
 def holidays_for(jurisdiction: str, start: datetime) -> frozenset:
     # Deadlines reach at most a few months ahead (one month + two of extension).
     first = start.astimezone(tz()).date()
-    rows = Holiday.objects.filter(
-        date__gte=first, date__lte=first + timedelta(days=400)
-    ).values_list("date", "jurisdiction")
-    return deadlines.holiday_dates(rows, jurisdiction)
+    last = first + timedelta(days=400)
+    _, rows = _clock_data()
+    return deadlines.holiday_dates(
+        ((day, where) for day, where in rows if first <= day <= last), jurisdiction
+    )
 
 
 def next_alert(due_at: datetime, stage: int) -> datetime | None:
@@ -249,7 +291,7 @@ def actor_label(actor: Any) -> str:
     return who.label or who.type
 
 
-def event(
+def event_row(
     request: PrivacyRequest,
     kind: str,
     *,
@@ -259,7 +301,8 @@ def event(
     from_status: str = "",
     to_status: str = "",
 ) -> RequestEvent:
-    return RequestEvent.objects.create(
+    """An unsaved timeline entry (for one bulk_create of several)."""
+    return RequestEvent(
         request=request,
         at=timezone.now(),
         kind=kind,
@@ -269,6 +312,12 @@ def event(
         from_status=from_status,
         to_status=to_status,
     )
+
+
+def event(request: PrivacyRequest, kind: str, *, actor: Any, **fields: Any) -> Any:
+    row = event_row(request, kind, actor=actor, **fields)
+    row.save(force_insert=True)
+    return row
 
 
 def record(
@@ -345,12 +394,18 @@ def request_context(request: PrivacyRequest) -> dict:
 
 
 def email_requester(
-    request: PrivacyRequest, template: str, key: str, **context: Any
+    request: PrivacyRequest,
+    template: str,
+    key: str,
+    *,
+    events: list[RequestEvent] | None = None,
+    **context: Any,
 ) -> bool:
     """Queue an e-mail to the requester; False if this key was sent before.
 
     Always the subject's own address, even for an agent's request: what we hold
-    is disclosed only to the address that was verified.
+    is disclosed only to the address that was verified. With ``events`` the
+    timeline entry is appended there for the caller to bulk-create.
     """
     sent = mail.queue_email(
         key=f"request:{request.pk}:{key}",
@@ -359,7 +414,11 @@ def email_requester(
         context={**request_context(request), **context},
     )
     if sent is not None:
-        event(request, RequestEvent.Kind.EMAIL, actor=None, message=template)
+        row = event_row(request, RequestEvent.Kind.EMAIL, actor=None, message=template)
+        if events is None:
+            row.save(force_insert=True)
+        else:
+            events.append(row)
     return sent is not None
 
 

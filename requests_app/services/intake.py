@@ -56,7 +56,7 @@ def _deadline_fields(jurisdiction: str, received_at: datetime) -> dict[str, Any]
     computed = deadlines.compute(
         deadlines.local_date(received_at, zone),
         policy=policy,
-        legal=legal.spec() if legal else None,
+        legal=legal.spec if legal else None,
         holidays=holidays,
     )
 
@@ -64,7 +64,7 @@ def _deadline_fields(jurisdiction: str, received_at: datetime) -> dict[str, Any]
         return deadlines.end_of_day(day, zone) if day else None
 
     return {
-        "legal_rule": legal,
+        "legal_rule_id": legal.pk if legal else None,
         "due_at": end(computed.due),
         "policy_due_at": end(computed.policy_due),
         "legal_due_at": end(computed.legal_due),
@@ -76,7 +76,9 @@ def _find_duplicate(email: str, type_: str, now: datetime) -> PrivacyRequest | N
     minutes = settings.REQUEST_DUPLICATE_MINUTES
     if not minutes:
         return None
-    return (
+    # Only the key first: almost every submission has no duplicate, and the
+    # full row (some fifty columns) is loaded only when there is one.
+    pk = (
         PrivacyRequest.objects.open()
         .filter(
             email=email,
@@ -85,8 +87,10 @@ def _find_duplicate(email: str, type_: str, now: datetime) -> PrivacyRequest | N
             received_at__gte=now - timedelta(minutes=minutes),
         )
         .order_by("received_at")
+        .values_list("pk", flat=True)
         .first()
     )
+    return None if pk is None else PrivacyRequest.objects.get(pk=pk)
 
 
 def request_submit(
@@ -100,7 +104,10 @@ def request_submit(
     """
     now = timezone.now()
     email = normalize_email(submission.email) or ""
-    jurisdiction = jurisdiction_for(submission.country, submission.region)
+    # Codes are compared upper-case everywhere (staff may type "us" / "ca").
+    country = submission.country.strip().upper()
+    region = submission.region.strip().upper() if country == "US" else ""
+    jurisdiction = jurisdiction_for(country, region)
     with atomic():
         original = _find_duplicate(email, submission.type, now)
         clock = _deadline_fields(jurisdiction, now)
@@ -112,8 +119,8 @@ def request_submit(
             channel=submission.channel,
             email=email,
             name=submission.name,
-            country=submission.country.upper(),
-            region=submission.region.upper() if submission.country == "US" else "",
+            country=country,
+            region=region,
             jurisdiction=jurisdiction,
             relationship=submission.relationship,
             details=submission.details,
@@ -125,25 +132,32 @@ def request_submit(
             duplicate_of=original,
             **clock,
         )
-        common.event(
-            request,
-            RequestEvent.Kind.CREATED,
-            actor=actor,
-            message=f"Received by {request.get_channel_display().lower()}.",
-        )
+        # Timeline entries of the plain path are written in one INSERT below.
+        events = [
+            common.event_row(
+                request,
+                RequestEvent.Kind.CREATED,
+                actor=actor,
+                message=f"Received by {request.get_channel_display().lower()}.",
+            )
+        ]
         received = {
             "type": request.type,
             "channel": request.channel,
             "jurisdiction": jurisdiction,
         }
         if original is not None:
+            RequestEvent.objects.bulk_create(events)
             common.record("received", request, actor=actor, data=received)
             _mark_duplicate(request, original, actor=actor, now=now)
         elif request.type == PrivacyRequest.Type.MARKETING_OPT_OUT:
+            RequestEvent.objects.bulk_create(events)
             common.record("received", request, actor=actor, data=received)
             _apply_opt_out(request, actor=actor)
         else:
-            _send_verification(request, now=now, first=True)
+            _send_verification(request, now=now, first=True, events=events)
+            RequestEvent.objects.bulk_create(events)
+            # The audit event last: it takes the chain's lock, held to commit.
             common.record("received", request, actor=actor, data=received)
         if submission.corrections and original is None:
             from requests_app.fulfilment.rectification import corrections_add
@@ -176,7 +190,11 @@ def _mark_duplicate(
 
 
 def _send_verification(
-    request: PrivacyRequest, *, now: datetime, first: bool = False
+    request: PrivacyRequest,
+    *,
+    now: datetime,
+    first: bool = False,
+    events: list[RequestEvent] | None = None,
 ) -> None:
     """Retire older verification links (if any) and e-mail a fresh one."""
     if not first:
@@ -189,6 +207,7 @@ def _send_verification(
         request,
         "request_verify",
         f"verify:{link['id']}",
+        events=events,
         link=link,
         hours=settings.REQUEST_VERIFY_TTL,
     )
@@ -298,9 +317,36 @@ def request_resend_verification(*, token: str) -> bool:
     except common.LinkInvalid:
         return False
     with atomic():
-        request = PrivacyRequest.objects.get(pk=link.request_id)
+        request = PrivacyRequest.objects.select_for_update().get(pk=link.request_id)
         if request.status != S.RECEIVED:
+            return False
+        # Claim the expired link: of concurrent resends with one token, only
+        # the one whose update touches the row sends a new link.
+        if not RequestLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
+            used_at=now
+        ):
             return False
         _send_verification(request, now=now)
         common.record("verification_resent", request, actor=Actor.subject(None))
     return True
+
+
+def resend_limit_identity(token: str) -> str:
+    """What the per-request resend limit counts: the request behind a token.
+
+    Many addresses resending one request's link share one counter; a token
+    that matches nothing is counted by itself, so the answer (page or 429)
+    tells nothing about whether a token is known.
+    """
+    request_id = (
+        RequestLink.objects.filter(
+            token_hash=common.hash_token(token), purpose=RequestLink.Purpose.VERIFY
+        )
+        .values_list("request_id", flat=True)
+        .first()
+        if token and len(token) <= 100
+        else None
+    )
+    if request_id is None:
+        return f"token:{common.hash_token(token)}"
+    return f"request:{request_id}"

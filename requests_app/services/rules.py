@@ -8,6 +8,7 @@ from django.db import models, transaction
 from django.forms.models import model_to_dict
 
 from privacyportal import audit
+from requests_app.services.common import clock_cache_clear
 
 
 def policy_save(*, actor: Any, obj: models.Model, fields: list[str]) -> None:
@@ -21,6 +22,8 @@ def policy_save(*, actor: Any, obj: models.Model, fields: list[str]) -> None:
             target=obj,
             data={"fields": fields, "values": model_to_dict(obj)},
         )
+        # Submissions read rules from a cache (the signals drop it as well).
+        clock_cache_clear()
 
 
 def policy_delete(*, actor: Any, obj: models.Model) -> None:
@@ -33,3 +36,4 @@ def policy_delete(*, actor: Any, obj: models.Model) -> None:
             data={"values": values},
         )
         obj.delete()
+        clock_cache_clear()

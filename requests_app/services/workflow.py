@@ -73,11 +73,14 @@ def request_extend(*, actor: Any, request: PrivacyRequest, reason: str) -> None:
         if now > request.due_at:
             raise RequestError(f"{request.reference} is past its due date.")
         zone = common.tz()
-        base = deadlines.local_date(request.legal_due_at or request.due_at, zone)
-        holidays = common.holidays_for(request.jurisdiction, request.due_at)
-        new_due = deadlines.end_of_day(
-            deadlines.extended_due(base, rule.spec(), holidays), zone
+        # From the day of receipt (see deadlines.extended_due): the first due
+        # date may already have been moved off a weekend or holiday.
+        received = deadlines.local_date(request.received_at, zone)
+        holidays = common.holidays_for(request.jurisdiction, request.received_at)
+        extended = deadlines.extended_due(
+            received, rule.spec(), holidays, paused_days=request.paused_days
         )
+        new_due = deadlines.end_of_day(extended, zone)
         stage = common.alert_stage_at(new_due, now)
         updated = PrivacyRequest.objects.filter(
             pk=request.pk, extended_at__isnull=True
@@ -152,8 +155,14 @@ def request_answer(*, request: PrivacyRequest, answer: str, actor: Any) -> None:
     now = timezone.now()
     with atomic():
         _locked(request)
+        # The status link is no licence to start work: only a question opens
+        # the way for an answer (verified -> in progress is staff's move).
+        if request.status != S.NEEDS_INFO:
+            raise TransitionError(
+                f"{request.reference}: there is no question waiting for an answer"
+            )
         fields: dict[str, Any] = {"paused_at": None}
-        if request.status == S.NEEDS_INFO and request.paused_at:
+        if request.paused_at:
             fields.update(_resume_fields(request, now))
         common.transition(
             request, S.IN_PROGRESS, actor=actor, action="answered", **fields

@@ -127,17 +127,53 @@ def test_business_days_skip_holidays():
     )
 
 
+MIXED = d.RuleSpec(
+    code="mixed",
+    unit=d.MONTHS,
+    amount=1,
+    roll_to_working_day=True,
+    extension_unit=d.DAYS,
+    extension_amount=30,
+)
+
+
 @pytest.mark.parametrize(
-    ("rule", "legal_due", "expected"),
+    ("rule", "received", "expected"),
     [
-        (GDPR, date(2026, 2, 16), date(2026, 4, 16)),
-        (GDPR, date(2026, 12, 31), date(2027, 3, 1)),  # 28 Feb 2027 is a Sunday
-        (US45, date(2026, 5, 16), date(2026, 6, 30)),
-        (PIPEDA, date(2026, 3, 31), date(2026, 4, 30)),
+        # Sat 28 Feb + 1 month rolls to Mon 30 Mar; the extension counts from
+        # the unrolled end: 28 Feb + 3 months = Thu 28 May (not Mon 1 Jun).
+        (GDPR, date(2026, 2, 28), date(2026, 5, 28)),
+        # 31 Jan + 3 months = 30 Apr; stepwise (28 Feb + 2) would lose two days.
+        (GDPR, date(2026, 1, 31), date(2026, 4, 30)),
+        (GDPR, date(2026, 1, 15), date(2026, 4, 15)),
+        # month ends and leap years
+        (GDPR, date(2027, 11, 30), date(2028, 2, 29)),
+        (GDPR, date(2027, 11, 29), date(2028, 2, 29)),
+        (GDPR, date(2026, 11, 30), date(2027, 3, 1)),  # Sun 28 Feb 2027 -> Mon
+        (GDPR, date(2027, 12, 31), date(2028, 3, 31)),
+        (GDPR, date(2026, 10, 31), date(2027, 2, 1)),  # Sun 31 Jan -> Mon
+        (US45, date(2026, 4, 1), date(2026, 6, 30)),
+        (PIPEDA, date(2026, 3, 1), date(2026, 4, 30)),
+        # different units: the extension is added to the unrolled first period
+        (MIXED, date(2026, 2, 28), date(2026, 4, 27)),  # 28 Mar + 30 = Mon 27 Apr
     ],
 )
-def test_extension_counts_from_the_legal_due_date(rule, legal_due, expected):
-    assert d.extended_due(legal_due, rule) == expected
+def test_extension_counts_from_receipt_in_one_step(rule, received, expected):
+    assert d.extended_due(received, rule) == expected
+
+
+def test_extension_adds_paused_days_before_rolling():
+    # 15 Jan + 3 months = Wed 15 Apr, + 10 paused days = Sat 25 Apr -> Mon 27 Apr
+    assert d.extended_due(date(2026, 1, 15), GDPR, paused_days=10) == date(2026, 4, 27)
+    # calendar-day rules do not roll: 30 Jun + 5 = Sun 5 Jul stays
+    assert d.extended_due(date(2026, 4, 1), US45, paused_days=5) == date(2026, 7, 5)
+
+
+def test_extension_rolls_past_holidays_once():
+    # 28 Feb + 3 months = Thu 28 May; a holiday on it moves the end to Fri 29 May
+    assert d.extended_due(
+        date(2026, 2, 28), GDPR, holidays={date(2026, 5, 28)}
+    ) == date(2026, 5, 29)
 
 
 @pytest.mark.parametrize("rule", [POLICY, LGPD])

@@ -342,11 +342,12 @@ def test_gdpr_extension_adds_two_months_once_and_emails_reason(officer):
     request = in_progress(officer, country="DE", email="ext@example.org")
     assert request.legal_due_at.date() == date(2026, 2, 16)
     services.request_extend(actor=officer, request=request, reason="Many systems")
-    assert request.due_at.date() == date(2026, 4, 16) == request.legal_due_at.date()
+    # receipt + 3 months (Wed 15 Apr), not the rolled Mon 16 Feb + 2 months
+    assert request.due_at.date() == date(2026, 4, 15) == request.legal_due_at.date()
     assert request.extended_by == officer and request.extension_reason
     outbox.send_pending()
     (notice,) = [m for m in sent_to("ext@example.org") if "More time" in m.subject]
-    assert "Many systems" in notice.body and "2026-04-16" in notice.body
+    assert "Many systems" in notice.body and "2026-04-15" in notice.body
     with pytest.raises(services.RequestError, match="already extended"):
         services.request_extend(actor=officer, request=request, reason="again")
 
