@@ -8,6 +8,7 @@ of a row twice and a hold committed first always wins.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import datetime, timedelta
 
 from django.db import models
@@ -37,12 +38,15 @@ def _cutoff(now: datetime, terms: Terms) -> datetime | None:
     return now - timedelta(days=terms.days)
 
 
-class _Category:
+class _Category(ABC):
+    """Shared sweep logic; each category says which rows are due and how to go."""
+
     model: type[models.Model]
     action = Action.DELETE
 
+    @abstractmethod
     def rows(self, now: datetime, terms: Terms, holds: Holds) -> models.QuerySet:
-        raise NotImplementedError
+        """The rows due for disposal at ``now``, holds excluded."""
 
     def due(self, *, now: datetime, terms: Terms, holds: Holds) -> Due:
         return Due(self.rows(now, terms, holds).count())
@@ -66,8 +70,9 @@ class _Category:
             return []
         return self.dispose(due.filter(pk__in=ids), now)
 
+    @abstractmethod
     def dispose(self, rows: models.QuerySet, now: datetime) -> list[Disposed]:
-        raise NotImplementedError
+        """Delete or anonymise the claimed rows; returns their receipts."""
 
 
 def _unheld(rows: models.QuerySet, holds: Holds, field: str) -> models.QuerySet:
