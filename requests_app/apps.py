@@ -34,6 +34,15 @@ class RequestsConfig(AppConfig):
         )
         schedule.register(
             schedule.Job(
+                "Request submission re-dispatch",
+                "requests_app.tasks.submission_redispatch_task",
+                3,
+                "Re-sends public form submissions accepted but not yet turned into "
+                "requests (the broker was down when they arrived).",
+            )
+        )
+        schedule.register(
+            schedule.Job(
                 "Fulfilment dispatch",
                 "requests_app.tasks.fulfilment_dispatch_task",
                 5,

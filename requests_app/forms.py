@@ -10,6 +10,8 @@ from requests_app.jurisdictions import COUNTRIES, US_STATES
 from requests_app.models import PrivacyRequest
 
 DETAILS_MAX = 5000
+_COUNTRY_CHOICES = [("", "Choose…"), *COUNTRIES]
+_STATE_CHOICES = [("", "—"), *US_STATES]
 
 
 class RequestForm(forms.Form):
@@ -25,12 +27,14 @@ class RequestForm(forms.Form):
         max_length=254,
         help_text="We send a link to this address to confirm the request is yours.",
     )
+    # Callables: every form instance deep-copies its fields, and a copy of a
+    # callable is free where one of some 250 (code, name) pairs is not.
     country = forms.ChoiceField(
-        label="Country where you live", choices=[("", "Choose…"), *COUNTRIES]
+        label="Country where you live", choices=lambda: _COUNTRY_CHOICES
     )
     region = forms.ChoiceField(
         label="State (United States only)",
-        choices=[("", "—"), *US_STATES],
+        choices=lambda: _STATE_CHOICES,
         required=False,
     )
     relationship = forms.ChoiceField(

@@ -608,3 +608,35 @@ class ExternalSource(models.Model):
     @property
     def key(self) -> str:
         return f"external.{self.slug}"
+
+
+class RequestSubmission(models.Model):
+    """A public form submission accepted but not yet turned into a request.
+
+    The form POST validates and stores only this row (one INSERT) and enqueues
+    its processing; ``request_submit`` then runs in a task. The row is raw,
+    already-validated input with a short life: it is deleted in the same
+    transaction that creates the request, so personal data does not linger.
+    """
+
+    data = models.JSONField(default=dict)
+    # /24 (IPv4) or /48 (IPv6) only, for the GPC evidence; never the full address.
+    ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    gpc = models.BooleanField(default=False)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # Re-dispatches so far: a submission that keeps failing stops being sent.
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                name="reqsub_pending_idx",
+                condition=models.Q(processed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"submission {self.pk} ({self.received_at:%Y-%m-%d %H:%M})"

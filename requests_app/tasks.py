@@ -62,3 +62,20 @@ def fulfilment_dispatch_task() -> dict[str, int]:
     from requests_app.fulfilment.exports import exports_dispatch
 
     return {**erasure_dispatch(), **exports_dispatch()}
+
+
+@shared_task(name="requests_app.tasks.submission_process_task", acks_late=True)
+def submission_process_task(submission_id: int) -> str | None:
+    """Turn one public form submission into a request (idempotent: claimed)."""
+    from requests_app.services.submissions import submission_process
+
+    request = submission_process(submission_id=submission_id)
+    return None if request is None else request.reference
+
+
+@shared_task(name="requests_app.tasks.submission_redispatch_task", acks_late=True)
+def submission_redispatch_task() -> int:
+    """Every few minutes: re-send submissions whose task was lost."""
+    from requests_app.services.submissions import submissions_redispatch
+
+    return submissions_redispatch()

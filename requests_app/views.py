@@ -13,13 +13,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from consent_app.gpc import honour_gpc
+from consent_app.gpc import gpc_requested, honour_gpc
 from privacyportal.audit.services import Actor
 from requests_app import ratelimit, services
 from requests_app.forms import AnswerForm, CorrectionForm, RequestForm
 from requests_app.fulfilment import erasure, exports, rectification
 from requests_app.models import PrivacyRequest, RequestLink, SourceOutcome
-from requests_app.services import LinkExpired, LinkInvalid, RequestError, Submission
+from requests_app.services import LinkExpired, LinkInvalid, RequestError
 
 
 def _ip(request: HttpRequest) -> str:
@@ -40,6 +40,29 @@ def _invalid_link(request: HttpRequest, token: str, *, expired: bool) -> HttpRes
     )
 
 
+_SUBMISSION_FIELDS = (
+    "type",
+    "email",
+    "name",
+    "country",
+    "region",
+    "relationship",
+    "details",
+    "is_agent",
+    "agent_name",
+    "agent_email",
+    "correction_field",
+    "correction_value",
+)
+
+
+def _submission_data(data: dict) -> dict:
+    # Cleaned values only (all JSON-serialisable); never the honeypot.
+    return {name: data.get(name) or "" for name in _SUBMISSION_FIELDS} | {
+        "is_agent": bool(data.get("is_agent"))
+    }
+
+
 @require_http_methods(["GET", "POST"])
 def request_form(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
@@ -54,26 +77,15 @@ def request_form(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     if not ratelimit.hit("email", data["email"], settings.REQUEST_RATE_PER_EMAIL):
         return _limited(request)
-    submission = Submission(
-        type=data["type"],
-        email=data["email"],
-        name=data["name"],
-        country=data["country"],
-        region=data["region"],
-        relationship=data["relationship"],
-        details=data["details"],
-        is_agent=data["is_agent"],
-        agent_name=data["agent_name"],
-        agent_email=data["agent_email"],
-        corrections=(
-            ((data["correction_field"], data["correction_value"]),)
-            if data["correction_field"]
-            else ()
-        ),
+    # Accept fast: one INSERT here; the request, its clock, timeline, audit
+    # event and e-mail are made by a task (see services/submissions.py). The
+    # work is the same whether or not the address is known.
+    services.submission_accept(
+        data=_submission_data(data),
+        ip=_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+        gpc=gpc_requested(request),
     )
-    created = services.request_submit(actor=Actor.subject(None), submission=submission)
-    # Only an opt-out knows its subject now; others are matched at verification.
-    honour_gpc(request, created.subject)
     # The same page whatever we know of the address (no reference, no name).
     return render(request, "requests/sent.html")
 

@@ -18,6 +18,11 @@ from requests_app.services.intake import (
 )
 from requests_app.services.jobs import RunSummary, deadlines_run
 from requests_app.services.rules import policy_delete, policy_save
+from requests_app.services.submissions import (
+    submission_accept,
+    submission_process,
+    submissions_redispatch,
+)
 from requests_app.services.workflow import (
     request_answer,
     request_ask,
@@ -54,4 +59,7 @@ __all__ = [
     "request_verify",
     "request_withdraw",
     "resend_limit_identity",
+    "submission_accept",
+    "submission_process",
+    "submissions_redispatch",
 ]

@@ -94,15 +94,22 @@ def _find_duplicate(email: str, type_: str, now: datetime) -> PrivacyRequest | N
 
 
 def request_submit(
-    *, actor: Any, submission: Submission, entered_by: Any = None
+    *,
+    actor: Any,
+    submission: Submission,
+    entered_by: Any = None,
+    received_at: datetime | None = None,
 ) -> PrivacyRequest:
     """Record a request and e-mail the verification link (or apply an opt-out).
 
     A second filing of an open request (same e-mail and type within
     REQUEST_DUPLICATE_MINUTES) is stored as a duplicate of the first, which is
     not worked twice; if the first is still unverified its link is sent again.
+    ``received_at`` is when the public form accepted it (processed later by a
+    task): the clock runs from then, not from when the worker got to it.
     """
-    now = timezone.now()
+    issued = timezone.now()  # links expire counted from when they are sent
+    now = received_at or issued
     email = normalize_email(submission.email) or ""
     # Codes are compared upper-case everywhere (staff may type "us" / "ca").
     country = submission.country.strip().upper()
@@ -149,13 +156,13 @@ def request_submit(
         if original is not None:
             RequestEvent.objects.bulk_create(events)
             common.record("received", request, actor=actor, data=received)
-            _mark_duplicate(request, original, actor=actor, now=now)
+            _mark_duplicate(request, original, actor=actor, now=issued)
         elif request.type == PrivacyRequest.Type.MARKETING_OPT_OUT:
             RequestEvent.objects.bulk_create(events)
             common.record("received", request, actor=actor, data=received)
             _apply_opt_out(request, actor=actor)
         else:
-            _send_verification(request, now=now, first=True, events=events)
+            _send_verification(request, now=issued, first=True, events=events)
             RequestEvent.objects.bulk_create(events)
             # The audit event last: it takes the chain's lock, held to commit.
             common.record("received", request, actor=actor, data=received)

@@ -32,3 +32,33 @@ def support(db):
 @pytest.fixture
 def auditor(db):
     return staff_user("auditor", "Auditor")
+
+
+@pytest.fixture(autouse=True)
+def _run_submission_task_inline(request, monkeypatch):
+    """The public form only stores a submission and enqueues its processing.
+
+    Here the enqueued task runs inline, as the worker would, once the view's
+    transaction commits (``post_form`` below, or a live server). Tests marked
+    ``services`` keep the real task: a real worker processes it.
+    """
+    if request.node.get_closest_marker("services"):
+        return
+    from requests_app.services.submissions import submission_process
+    from requests_app.tasks import submission_process_task
+
+    def apply_async(args=(), kwargs=None, **options):
+        submission_process(submission_id=args[0])
+
+    monkeypatch.setattr(submission_process_task, "apply_async", apply_async)
+
+
+@pytest.fixture
+def post_form(client, django_capture_on_commit_callbacks):
+    """POST to a URL and run what its transaction enqueued (the intake task)."""
+
+    def post(path, data, *, using=None, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            return (using or client).post(path, data, **extra)
+
+    return post

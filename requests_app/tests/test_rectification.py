@@ -42,8 +42,8 @@ def form_data(**extra) -> dict:
     }
 
 
-def test_requester_names_a_correction_on_the_form(subject, client):
-    response = client.post(
+def test_requester_names_a_correction_on_the_form(subject, post_form):
+    response = post_form(
         "/privacy/request/",
         form_data(
             correction_field="subjects.profile.phone", correction_value="+44 20 1111"

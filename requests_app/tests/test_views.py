@@ -14,7 +14,7 @@ from privacyportal.models import OutboundEmail
 from privacyportal.subjects.tests.factories import DataSubjectFactory
 from privacyportal.tasks import send_email_task
 from requests_app import services
-from requests_app.models import PrivacyRequest
+from requests_app.models import PrivacyRequest, RequestSubmission
 from requests_app.tests.factories import in_progress, submit, token_from, verified
 
 pytestmark = pytest.mark.django_db
@@ -58,25 +58,27 @@ def test_form_renders_every_field(client):
     assert b"csrfmiddlewaretoken" in response.content
 
 
-def test_valid_post_files_a_request_and_shows_check_your_inbox(client):
-    response = client.post(FORM, payload())
+def test_valid_post_files_a_request_and_shows_check_your_inbox(post_form):
+    response = post_form(FORM, payload())
     assert response.status_code == 200 and b"Check your inbox" in response.content
     request = PrivacyRequest.objects.get()
     assert request.email == "ada@example.org" and request.channel == "web"
 
 
-def test_known_and_unknown_emails_get_byte_identical_pages():
+def test_known_and_unknown_emails_get_byte_identical_pages(post_form):
     DataSubjectFactory(email="known@example.org")
-    known = Client().post(FORM, payload(email="known@example.org")).content
-    unknown = Client().post(FORM, payload(email="stranger@example.org")).content
+    known = post_form(FORM, payload(email="known@example.org"), using=Client())
+    unknown = post_form(FORM, payload(email="stranger@example.org"), using=Client())
+    known, unknown = known.content, unknown.content
     assert CSRF.sub(b"", known) == CSRF.sub(b"", unknown)
     assert PrivacyRequest.objects.count() == 2
 
 
-def test_csrf_is_enforced():
-    response = Client(enforce_csrf_checks=True).post(FORM, payload())
+def test_csrf_is_enforced(post_form):
+    response = post_form(FORM, payload(), using=Client(enforce_csrf_checks=True))
     assert response.status_code == 403
     assert not PrivacyRequest.objects.exists()
+    assert not RequestSubmission.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -89,35 +91,38 @@ def test_csrf_is_enforced():
         ("region", "", b"Choose your state"),
     ],
 )
-def test_bad_fields_show_a_message_next_to_them(client, field, value, message):
+def test_bad_fields_show_a_message_next_to_them(post_form, field, value, message):
     extra = {"country": "US"} if field == "region" else {}
-    response = client.post(FORM, payload(**{field: value, **extra}))
+    response = post_form(FORM, payload(**{field: value, **extra}))
     assert response.status_code == 400 and message in response.content
     assert not PrivacyRequest.objects.exists()
+    assert not RequestSubmission.objects.exists()
 
 
-def test_agent_needs_name_and_email(client):
-    response = client.post(FORM, payload(is_agent="on"))
+def test_agent_needs_name_and_email(post_form):
+    response = post_form(FORM, payload(is_agent="on"))
     assert response.status_code == 400
     assert response.content.count(b"Required when you act as an agent") == 2
 
 
-def test_oversized_body_is_refused(client):
-    response = client.post(FORM, payload(details="x" * 70_000))
+def test_oversized_body_is_refused(post_form):
+    response = post_form(FORM, payload(details="x" * 70_000))
     assert response.status_code in {400, 413}
     assert not PrivacyRequest.objects.exists()
+    assert not RequestSubmission.objects.exists()
 
 
-def test_honeypot_shows_the_same_page_and_files_nothing(client):
-    response = client.post(FORM, payload(website="http://spam.example"))
+def test_honeypot_shows_the_same_page_and_files_nothing(post_form):
+    response = post_form(FORM, payload(website="http://spam.example"))
     assert response.status_code == 200 and b"Check your inbox" in response.content
     assert not PrivacyRequest.objects.exists()
+    assert not RequestSubmission.objects.exists()
 
 
-def test_rate_limit_per_ip(client, settings):
+def test_rate_limit_per_ip(post_form, settings):
     settings.REQUEST_RATE_PER_IP = 3
     codes = [
-        client.post(FORM, payload(email=f"p{i}@example.org")).status_code
+        post_form(FORM, payload(email=f"p{i}@example.org")).status_code
         for i in range(4)
     ]
     assert codes == [200, 200, 200, 429]

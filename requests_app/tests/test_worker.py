@@ -1,4 +1,4 @@
-"""A real Celery worker on Redis sends the verification e-mail."""
+"""A real Celery worker on Redis files the request and sends its e-mail."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from privacyportal.models import OutboundEmail
-from requests_app.models import PrivacyRequest
+from requests_app.models import PrivacyRequest, RequestSubmission
 
 
 @pytest.mark.services
@@ -22,7 +22,12 @@ def test_real_worker_sends_the_verification_email(celery_worker, wait_until):
         },
     )
     assert response.status_code == 200
-    request = PrivacyRequest.objects.get(email="worker@example.org")
+    # The worker turns the accepted submission into the request, then sends.
+    request = wait_until(
+        lambda: PrivacyRequest.objects.filter(email="worker@example.org").first(),
+        timeout=60,
+    )
+    assert not RequestSubmission.objects.exists()  # no raw input lingers
     email = OutboundEmail.objects.get(to="worker@example.org")
     assert email.template == "request_verify"
     assert email.key.startswith(f"request:{request.pk}:verify:")
