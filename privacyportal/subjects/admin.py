@@ -163,3 +163,36 @@ class OrganizationAdmin(admin.ModelAdmin):
                 contact_email=obj.contact_email,
             )
             obj.pk = created.pk
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    """Devices are recorded by the product; staff look them up, never edit them."""
+
+    list_display = ("serial_number", "software_version", "subject", "created_at")
+    list_select_related = ("subject",)
+    search_fields = ("=serial_number",)
+    search_help_text = "An exact serial number, or the owner's exact e-mail address."
+    readonly_fields = (
+        "subject",
+        "serial_number",
+        "software_version",
+        "connected_hardware",
+        "custom_settings",
+        "created_at",
+    )
+    show_full_result_count = False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        if "@" in search_term:
+            owners = DataSubject.objects.by_email(search_term.strip())
+            return queryset.filter(subject__in=owners), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

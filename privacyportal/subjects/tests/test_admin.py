@@ -117,3 +117,15 @@ def test_subject_page_links_to_consent_evidence(admin_client):
     assert f"/admin/consent_app/consentevent/evidence/{subject.pk}.csv" in (
         page.content.decode()
     )
+
+
+def test_devices_are_found_by_the_owners_exact_email(admin_client):
+    from privacyportal.subjects.tests.factories import DeviceFactory
+
+    mine = DeviceFactory(subject__email="owner@example.org", serial_number="SN-1")
+    DeviceFactory(subject__email="owner@example.org.evil", serial_number="SN-2")
+    response = admin_client.get("/admin/subjects/device/", {"q": "OWNER@example.org"})
+    assert list(response.context["cl"].result_list) == [mine]
+    response = admin_client.get("/admin/subjects/device/", {"q": "SN-2"})
+    assert [d.serial_number for d in response.context["cl"].result_list] == ["SN-2"]
+    assert admin_client.get("/admin/subjects/device/add/").status_code == 403
