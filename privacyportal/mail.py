@@ -42,12 +42,12 @@ def register_minter(name: str, mint: Callable[[int], str]) -> None:
 
 
 def secret_link(minter: str, row_id: int, template: str = "{url}") -> dict:
-    """A placeholder for a secret URL, minted only when the e-mail is sent."""
+    """A stand-in for a secret URL, minted only when the e-mail is sent."""
     return {LINK: minter, "id": row_id, "template": template}
 
 
 def resolve(value: Any, *, mint: bool = True) -> Any:
-    """Replace secret-link placeholders; with ``mint=False`` only check them."""
+    """Replace secret-link stand-ins; with ``mint=False`` only check them."""
     if isinstance(value, dict) and LINK in value:
         minter = _MINTERS.get(value[LINK])
         if minter is None:
