@@ -6,6 +6,9 @@ page, so nothing about any request can be learned by trying URLs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -156,85 +159,99 @@ def _status_page(
     return render(request, "requests/status.html", context, status=code)
 
 
-@require_http_methods(["GET"])
-def status(request: HttpRequest, token: str) -> HttpResponse:
+def with_status_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Resolve the status link first; any bad link gets the neutral page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            link = _status_link(token)
+        except LinkInvalid as exc:
+            return _invalid_link(request, "", expired=isinstance(exc, LinkExpired))
+        return view(request, token, link)
+
+    return wrapped
+
+
+def _act(
+    request: HttpRequest,
+    token: str,
+    link: RequestLink,
+    action: Callable[[Actor], object],
+    *,
+    code: int = 409,
+) -> HttpResponse:
+    """Run one requester action; a refusal is shown on the status page."""
     try:
-        link = _status_link(token)
-    except LinkInvalid as exc:
-        return _invalid_link(request, "", expired=isinstance(exc, LinkExpired))
+        action(Actor.subject(link.request.subject_id))
+    except RequestError as exc:
+        return _status_page(request, token, link, error=str(exc), code=code)
+    return redirect("requests:status", token=token)
+
+
+@require_http_methods(["GET"])
+@with_status_link
+def status(request: HttpRequest, token: str, link: RequestLink) -> HttpResponse:
     return _status_page(request, token, link)
 
 
 @require_POST
-def answer(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        link = _status_link(token)
-    except LinkInvalid as exc:
-        return _invalid_link(request, "", expired=isinstance(exc, LinkExpired))
+@with_status_link
+def answer(request: HttpRequest, token: str, link: RequestLink) -> HttpResponse:
     form = AnswerForm(request.POST)
     if not form.is_valid():
         return _status_page(request, token, link, answer_form=form, code=400)
-    try:
-        services.request_answer(
-            request=link.request,
-            answer=form.cleaned_data["answer"],
-            actor=Actor.subject(link.request.subject_id),
-        )
-    except RequestError as exc:
-        return _status_page(request, token, link, error=str(exc), code=409)
-    return redirect("requests:status", token=token)
+    text = form.cleaned_data["answer"]
+    return _act(
+        request,
+        token,
+        link,
+        lambda actor: services.request_answer(
+            request=link.request, answer=text, actor=actor
+        ),
+    )
 
 
 @require_POST
-def withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        link = _status_link(token)
-    except LinkInvalid as exc:
-        return _invalid_link(request, "", expired=isinstance(exc, LinkExpired))
-    try:
-        services.request_withdraw(
-            request=link.request, actor=Actor.subject(link.request.subject_id)
-        )
-    except RequestError as exc:
-        return _status_page(request, token, link, error=str(exc), code=409)
-    return redirect("requests:status", token=token)
+@with_status_link
+def withdraw(request: HttpRequest, token: str, link: RequestLink) -> HttpResponse:
+    return _act(
+        request,
+        token,
+        link,
+        lambda actor: services.request_withdraw(request=link.request, actor=actor),
+    )
 
 
 @require_POST
-def cancel_erasure(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        link = _status_link(token)
-    except LinkInvalid as exc:
-        return _invalid_link(request, "", expired=isinstance(exc, LinkExpired))
-    try:
-        erasure.erasure_cancel(
-            actor=Actor.subject(link.request.subject_id),
-            request=link.request,
-            by_requester=True,
-        )
-    except RequestError as exc:
-        return _status_page(request, token, link, error=str(exc), code=409)
-    return redirect("requests:status", token=token)
+@with_status_link
+def cancel_erasure(request: HttpRequest, token: str, link: RequestLink) -> HttpResponse:
+    return _act(
+        request,
+        token,
+        link,
+        lambda actor: erasure.erasure_cancel(
+            actor=actor, request=link.request, by_requester=True
+        ),
+    )
 
 
 @require_POST
-def add_correction(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        link = _status_link(token)
-    except LinkInvalid as exc:
-        return _invalid_link(request, "", expired=isinstance(exc, LinkExpired))
+@with_status_link
+def add_correction(request: HttpRequest, token: str, link: RequestLink) -> HttpResponse:
     form = CorrectionForm(request.POST)
     if not form.is_valid():
         return _status_page(request, token, link, correction_form=form, code=400)
-    try:
-        rectification.corrections_add(
-            actor=Actor.subject(link.request.subject_id),
-            request=link.request,
-            corrections=[(form.cleaned_data["field"], form.cleaned_data["value"])],
-        )
-    except RequestError as exc:
-        return _status_page(request, token, link, error=str(exc), code=400)
-    return redirect("requests:status", token=token)
+    change = (form.cleaned_data["field"], form.cleaned_data["value"])
+    return _act(
+        request,
+        token,
+        link,
+        lambda actor: rectification.corrections_add(
+            actor=actor, request=link.request, corrections=[change]
+        ),
+        code=400,
+    )
 
 
 def _export_gone(request: HttpRequest, expired: bool) -> HttpResponse:
