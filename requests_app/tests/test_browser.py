@@ -3,37 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
 
 from privacyportal import mail as outbox
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def page(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # the test makes between page actions are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser.new_page()
-        browser.close()
 
 
 @pytest.mark.browser

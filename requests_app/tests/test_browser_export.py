@@ -15,12 +15,11 @@ from requests_app.fulfilment import exports
 from requests_app.models import ExportPackage, PrivacyRequest
 from requests_app.tests.factories import staff_user
 from requests_app.tests.fulfilment_helpers import verified_for
-from requests_app.tests.test_browser import page  # noqa: F401 - fixture
 
 
 @pytest.mark.browser
 def test_download_an_export_through_the_emailed_link(
-    page,  # noqa: F811
+    page,
     live_server,
     settings,
     tmp_path,
