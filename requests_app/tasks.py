@@ -73,6 +73,14 @@ def submission_process_task(submission_id: int) -> str | None:
     return None if request is None else request.reference
 
 
+@shared_task(name="requests_app.tasks.submissions_drain_task", acks_late=True)
+def submissions_drain_task() -> int:
+    """Woken by the public form: file every fresh submission (see submissions.py)."""
+    from requests_app.services.submissions import submissions_drain
+
+    return submissions_drain()
+
+
 @shared_task(name="requests_app.tasks.submission_redispatch_task", acks_late=True)
 def submission_redispatch_task() -> int:
     """Every few minutes: re-send submissions whose task was lost."""

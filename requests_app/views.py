@@ -19,7 +19,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from consent_app.gpc import gpc_requested, honour_gpc
 from privacyportal.audit.services import Actor
 from requests_app import ratelimit, services
-from requests_app.forms import AnswerForm, CorrectionForm, RequestForm
+from requests_app.forms import (
+    AnswerForm,
+    CorrectionForm,
+    RequestForm,
+    RequestValidation,
+)
 from requests_app.fulfilment import erasure, exports, rectification
 from requests_app.models import PrivacyRequest, RequestLink, SourceOutcome
 from requests_app.services import LinkExpired, LinkInvalid, RequestError
@@ -70,16 +75,24 @@ def _submission_data(data: dict) -> dict:
 def request_form(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "requests/form.html", {"form": RequestForm()})
-    if not ratelimit.hit("ip", _ip(request), settings.REQUEST_RATE_PER_IP):
+    form = RequestValidation(request.POST)
+    valid = form.is_valid()
+    # Invalid and bot posts count against the address too; the e-mail counter
+    # only moves for a submission that would send mail. One round trip for both.
+    checks = [("ip", _ip(request), settings.REQUEST_RATE_PER_IP)]
+    if valid and not form.is_bot:
+        checks.append(
+            ("email", form.cleaned_data["email"], settings.REQUEST_RATE_PER_EMAIL)
+        )
+    if not ratelimit.hits(checks):
         return _limited(request)
-    form = RequestForm(request.POST)
-    if not form.is_valid():
-        return render(request, "requests/form.html", {"form": form}, status=400)
+    if not valid:
+        shown = RequestForm(request.POST)
+        shown.is_valid()
+        return render(request, "requests/form.html", {"form": shown}, status=400)
     if form.is_bot:
         return render(request, "requests/sent.html")
     data = form.cleaned_data
-    if not ratelimit.hit("email", data["email"], settings.REQUEST_RATE_PER_EMAIL):
-        return _limited(request)
     # Accept fast: one INSERT here; the request, its clock, timeline, audit
     # event and e-mail are made by a task (see services/submissions.py). The
     # work is the same whether or not the address is known.

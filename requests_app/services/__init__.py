@@ -21,6 +21,7 @@ from requests_app.services.rules import policy_delete, policy_save
 from requests_app.services.submissions import (
     submission_accept,
     submission_process,
+    submissions_drain,
     submissions_redispatch,
 )
 from requests_app.services.workflow import (
@@ -61,5 +62,6 @@ __all__ = [
     "resend_limit_identity",
     "submission_accept",
     "submission_process",
+    "submissions_drain",
     "submissions_redispatch",
 ]

@@ -11,17 +11,32 @@ input does not outlive its request.
 The intake row is deliberately not audited: it is raw input, not a decision.
 The request and its "received" audit event are created atomically from it, so
 the audit trail starts exactly when there is something to account for.
+
+Waking the worker is coalesced. Publishing a Celery task costs more CPU than
+the rest of the POST together (client set-up, message building, settings
+look-ups), so the POST only sets a short-lived wake-up key (one Redis SET NX)
+after its INSERT commits; the POST that finds the key absent publishes one
+``submissions_drain_task``, which deletes the key before it reads and then
+files every fresh submission in id order. A submission committed while the key
+is set is therefore read by the drain that deletes it next. At a trickle every
+POST still publishes (the key is gone by the next one); under load one task
+serves hundreds of submissions. A lost wake-up (broker down, crash between
+commit and publish) costs at most ``WAKE_TTL`` seconds, and the re-dispatch job
+catches anything older than ``REDISPATCH_AFTER`` whatever happened.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from privacyportal import fastcache
 from privacyportal.audit.services import Actor
 from privacyportal.tasks import enqueue
 from requests_app.models import PrivacyRequest, RequestSubmission
@@ -35,26 +50,84 @@ REDISPATCH_AFTER = timedelta(minutes=2)
 # After this many re-dispatches a submission is left for an operator (logged).
 MAX_ATTEMPTS = 10
 REDISPATCH_BATCH = 500
+WAKE_KEY = "requests:submissions:wake"
+# A wake-up whose task never ran stops suppressing new ones after this long.
+WAKE_TTL = 10
+DRAIN_BATCH = 200
+# A drain hands its worker back after this long and wakes a successor.
+DRAIN_BUDGET_SECONDS = 30.0
 
 
 def submission_accept(
     *, data: dict[str, Any], ip: str = "", user_agent: str = "", gpc: bool = False
 ) -> RequestSubmission:
-    """Store validated form data (one INSERT) and enqueue it after commit."""
+    """Store validated form data (one INSERT) and wake the drain after commit."""
     from consent_app.services import truncate_ip
-    from requests_app.tasks import submission_process_task
 
     # One INSERT, committed on its own (no BEGIN/COMMIT round trips around
-    # it); ``enqueue`` then sends at once, or after the caller's transaction
-    # commits if there is one.
+    # it); the wake-up follows its commit (at once, or when the caller's
+    # transaction commits if there is one).
     row = RequestSubmission.objects.create(
         data=data,
         ip=truncate_ip(ip) or "",
         user_agent=user_agent[:300],
         gpc=gpc,
     )
-    enqueue(submission_process_task, row.pk)
+    transaction.on_commit(wake_drain)
     return row
+
+
+def wake_drain() -> None:
+    """Publish a drain unless one is already due to run; never raises."""
+    from requests_app.tasks import submissions_drain_task
+
+    try:
+        if not fastcache.add(WAKE_KEY, WAKE_TTL):
+            return  # a drain is queued and has not started reading yet
+        submissions_drain_task.apply_async()
+    except Exception:  # cache or broker down: the re-dispatch job catches up
+        log.warning("could not wake the submission drain", exc_info=True)
+        try:
+            fastcache.delete(WAKE_KEY)  # let the next POST try again
+        except Exception:
+            log.debug("cache unavailable", exc_info=True)
+
+
+def submissions_drain(*, budget: float = DRAIN_BUDGET_SECONDS) -> int:
+    """File every fresh submission (first attempt); returns how many were filed.
+
+    Retries of failed ones are the re-dispatch job's, with its delay as their
+    back-off. Several drains may run at once: each claims with SKIP LOCKED.
+    """
+    fastcache.delete(WAKE_KEY)  # before reading: later POSTs wake a successor
+    deadline = time.monotonic() + budget
+    filed, after = 0, 0
+    while time.monotonic() < deadline:
+        ids = list(
+            RequestSubmission.objects.filter(
+                pk__gt=after, processed_at__isnull=True, attempts=0
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:DRAIN_BATCH]
+        )
+        if not ids:
+            return filed
+        for pk in ids:
+            filed += _drain_one(pk)
+            after = pk
+    wake_drain()  # out of time with work left: hand over to a fresh task
+    return filed
+
+
+def _drain_one(pk: int) -> int:
+    try:
+        return int(submission_process(submission_id=pk) is not None)
+    except Exception:
+        # One bad submission must not hold up the others: counted as an
+        # attempt, it is retried by the re-dispatch job.
+        log.exception("request submission %s failed", pk)
+        RequestSubmission.objects.filter(pk=pk).update(attempts=F("attempts") + 1)
+        return 0
 
 
 def _submission(data: dict[str, Any]) -> Submission:
@@ -81,14 +154,16 @@ def _submission(data: dict[str, Any]) -> Submission:
 def submission_process(*, submission_id: int) -> PrivacyRequest | None:
     """Turn a submission into a request, once; None if it was done already."""
     with atomic():
-        # The claim: of two deliveries, only one updates the row; the other
-        # waits on its lock, then finds it gone (or processed) and does nothing.
-        claimed = RequestSubmission.objects.filter(
-            pk=submission_id, processed_at__isnull=True
-        ).update(processed_at=timezone.now())
-        if claimed != 1:
+        # The claim: of two deliveries (or drains), one locks the row; the
+        # other skips it and does nothing. The row is deleted at the end, so a
+        # later delivery finds nothing either.
+        row = (
+            RequestSubmission.objects.select_for_update(skip_locked=True)
+            .filter(pk=submission_id, processed_at__isnull=True)
+            .first()
+        )
+        if row is None:
             return None
-        row = RequestSubmission.objects.get(pk=submission_id)
         request = request_submit(
             actor=Actor.subject(None),
             submission=_submission(row.data),

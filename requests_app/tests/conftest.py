@@ -44,13 +44,17 @@ def _run_submission_task_inline(request, monkeypatch):
     """
     if request.node.get_closest_marker("services"):
         return
-    from requests_app.services.submissions import submission_process
-    from requests_app.tasks import submission_process_task
+    from requests_app.services.submissions import submission_process, submissions_drain
+    from requests_app.tasks import submission_process_task, submissions_drain_task
 
-    def apply_async(args=(), kwargs=None, **options):
+    def process(args=(), kwargs=None, **options):
         submission_process(submission_id=args[0])
 
-    monkeypatch.setattr(submission_process_task, "apply_async", apply_async)
+    def drain(args=(), kwargs=None, **options):
+        submissions_drain()
+
+    monkeypatch.setattr(submission_process_task, "apply_async", process)
+    monkeypatch.setattr(submissions_drain_task, "apply_async", drain)
 
 
 @pytest.fixture

@@ -253,7 +253,10 @@ def test_form_post_reads_no_rules_holidays_or_sources_once_cached(
     for table in ("deadlinerule", "holiday", "externalsource"):
         assert f"requests_app_{table}" not in sql
     assert sql.count('INSERT INTO "requests_app_requestevent"') == 1
-    assert len(queries) <= 20, [q["sql"][:80] for q in queries]
+    # The drain's id listings are shared by every submission it files.
+    listing = 'SELECT "requests_app_requestsubmission"."id" AS "pk"'
+    filing = [q["sql"] for q in queries if not q["sql"].startswith(listing)]
+    assert len(filing) <= 20, [q[:80] for q in filing]
 
 
 def test_rule_and_holiday_edits_reach_the_next_submission(officer):

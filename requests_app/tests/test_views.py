@@ -89,6 +89,9 @@ def test_csrf_is_enforced(post_form):
         ("name", "", b"This field is required"),
         ("details", "x" * 5001, b"at most 5000 characters"),
         ("region", "", b"Choose your state"),
+        ("country", "ZZ", b"Select a valid choice"),
+        ("country", "", b"This field is required"),
+        ("region", "Narnia", b"Select a valid choice"),
     ],
 )
 def test_bad_fields_show_a_message_next_to_them(post_form, field, value, message):
@@ -97,6 +100,20 @@ def test_bad_fields_show_a_message_next_to_them(post_form, field, value, message
     assert response.status_code == 400 and message in response.content
     assert not PrivacyRequest.objects.exists()
     assert not RequestSubmission.objects.exists()
+
+
+def test_validation_forms_share_fields_but_not_their_results():
+    from requests_app.forms import RequestForm, RequestValidation
+
+    bad = RequestValidation(payload(email="nope", country="ZZ"))
+    good = RequestValidation(payload())
+    assert not bad.is_valid() and good.is_valid()
+    assert set(bad.errors) == {"email", "country"} and not good.errors
+    # Shared (no per-POST deep copy) ...
+    assert bad.fields["country"] is good.fields["country"]
+    # ... while the form that renders errors has its own copies.
+    assert RequestForm().fields["country"] is not good.fields["country"]
+    assert good.cleaned_data["country"] == "DE" and good.cleaned_data["region"] == ""
 
 
 def test_agent_needs_name_and_email(post_form):
