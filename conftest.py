@@ -34,6 +34,28 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(f"needs PostgreSQL and Redis: {reason}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_test_db_sessions(django_db_setup, django_db_blocker):
+    """Close what live-server threads left on the test database before it goes.
+
+    Chromium holds keep-alive connections to the live server; a request thread
+    cut off with its socket never reaches Django's per-request connection
+    close, and its idle session keeps the test database from being dropped
+    ("being accessed by other users"). Worker subprocesses are stopped by
+    their own fixture; this is only for in-process threads.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 def _database_url() -> str:
     from django.db import connection
 
