@@ -12,6 +12,7 @@ from retention_app.services.content import (
     recording_disable,
     recording_enable,
     recording_register,
+    recording_stream,
     transcript_register,
 )
 from retention_app.services.holds import (
@@ -66,6 +67,7 @@ __all__ = [
     "recording_enable",
     "recording_register",
     "recording_settings_update",
+    "recording_stream",
     "recordings_import",
     "retention_preview",
     "retention_sweep",

@@ -13,12 +13,17 @@ Invariants:
 
 from __future__ import annotations
 
+import hashlib
+import io
+import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
-from django.core.files.base import ContentFile
+from django.conf import settings
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -54,14 +59,19 @@ def recording_register(
     started_at: datetime,
     duration_seconds: int = 0,
     participant_ids: list[int] | None = None,
-    media: bytes | None = None,
+    media: bytes | IO[bytes] | None = None,
 ) -> Recording:
-    """Store a recording (media encrypted) with its expiry; refused if disabled."""
+    """Store a recording (media encrypted) with its expiry; refused if disabled.
+
+    ``media`` may be bytes or an open binary file: a file is read and
+    encrypted a chunk at a time, so a video of any size costs a few MiB.
+    """
     own = RecordingSettings.objects.filter(organization_id=organization_id).first()
     if own is not None and not own.recording_enabled:
         raise RecordingDisabledError("recording is disabled for this organization")
     participant_ids = participant_ids or []
-    name = _store(organization_id, media) if media is not None else ""
+    stored = _store(organization_id, media) if media is not None else _NO_MEDIA
+    name = stored.name
     try:
         with transaction.atomic():
             lock_holds(shared=True)
@@ -71,8 +81,8 @@ def recording_register(
                 started_at=started_at,
                 duration_seconds=duration_seconds,
                 media=name,
-                size_bytes=len(media or b""),
-                checksum=crypto.checksum(media) if media is not None else "",
+                size_bytes=stored.size,
+                checksum=stored.checksum,
                 purge_after=expiry.purge_after(
                     started_at, content_rule(organization_id, "recording")
                 ),
@@ -88,7 +98,7 @@ def recording_register(
                 "retention.recording.registered",
                 actor=actor,
                 target=recording,
-                data={"organization_id": organization_id, "bytes": len(media or b"")},
+                data={"organization_id": organization_id, "bytes": stored.size},
             )
     except Exception:
         if name:  # the row never existed: its file must not either
@@ -97,10 +107,29 @@ def recording_register(
     return recording
 
 
-def _store(organization_id: int, media: bytes) -> str:
-    token = crypto.encrypt(organization_id, media)
+@dataclass(frozen=True)
+class StoredMedia:
+    name: str
+    size: int
+    checksum: str
+
+
+_NO_MEDIA = StoredMedia("", 0, "")
+
+
+def _store(organization_id: int, media: bytes | IO[bytes]) -> StoredMedia:
+    source = io.BytesIO(media) if isinstance(media, bytes) else media
     name = f"recordings/{organization_id}/{uuid.uuid4().hex}.bin"
-    return default_storage.save(name, ContentFile(token))
+    # Encrypted into a temporary file a chunk at a time, then copied into the
+    # storage (which also copies in chunks): memory stays flat for any size.
+    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as spool:
+        size, digest = crypto.encrypt_stream(organization_id, source, spool, name=name)
+        spool.seek(0)
+        saved = default_storage.save(name, File(spool, name=name))
+    if saved != name:  # the name is bound into the ciphertext: it cannot move
+        default_storage.delete(saved)
+        raise crypto.ContentError(f"the storage renamed {name} to {saved}")
+    return StoredMedia(name, size, digest)
 
 
 def transcript_register(
@@ -303,17 +332,72 @@ def active_grant(organization_id: int) -> AccessGrant | None:
 
 
 def content_open(*, actor: Any, item: Recording | ChatTranscript) -> bytes:
-    """Decrypt an item's content for staff: needs an active grant; audited."""
+    """Decrypt an item's content for staff: needs an active grant; audited.
+
+    Whole in memory: for transcripts and small media. The admin streams
+    recordings with ``recording_stream``.
+    """
+    if isinstance(item, Recording):
+        return b"".join(recording_stream(actor=actor, recording=item))
+    grant = _grant_for(item)
+    data = crypto.decrypt(item.organization_id, bytes(item.text_encrypted))
+    _audit_opened(actor, item, grant)
+    return data
+
+
+def recording_stream(*, actor: Any, recording: Recording) -> Iterator[bytes]:
+    """A recording's media, decrypted a verified chunk at a time.
+
+    The grant and the file's header are checked and the opening audited
+    before this returns, so a refusal comes before any content does.
+    """
+    grant = _grant_for(recording)
+    if not recording.media:
+        raise crypto.ContentError("this recording has no media file")
+    handle = default_storage.open(recording.media, "rb")
+    try:
+        chunks = crypto.decrypt_stream(
+            recording.organization_id, handle, name=recording.media
+        )
+        _audit_opened(actor, recording, grant)
+    except BaseException:
+        handle.close()
+        raise
+    return _checked(chunks, handle, recording.checksum)
+
+
+def _checked(
+    chunks: Iterator[bytes], handle: IO[bytes], expected: str
+) -> Iterator[bytes]:
+    """Pass chunks on, holding the last back until the whole file matches.
+
+    Each chunk is authenticated already; the checksum taken at ingest is the
+    last word. On a mismatch the final chunk is never sent, so a download cut
+    short shows (its length falls short of ``size_bytes``).
+    """
+    digest, pending = hashlib.sha256(), None
+    with handle:
+        for chunk in chunks:
+            digest.update(chunk)
+            if pending is not None:
+                yield pending
+            pending = chunk
+    if digest.hexdigest() != expected:
+        raise crypto.ContentError("the recording does not match its checksum")
+    if pending is not None:
+        yield pending
+
+
+def _grant_for(item: Recording | ChatTranscript) -> AccessGrant:
     grant = active_grant(item.organization_id)
     if grant is None:
         raise ContentAccessError("no active access grant from this customer")
-    if isinstance(item, Recording):
-        with default_storage.open(item.media, "rb") as handle:
-            data = crypto.decrypt(item.organization_id, handle.read())
-        if crypto.checksum(data) != item.checksum:
-            raise crypto.ContentError("the recording does not match its checksum")
-    else:
-        data = crypto.decrypt(item.organization_id, bytes(item.text_encrypted))
+    return grant
+
+
+def _audit_opened(
+    actor: Any, item: Recording | ChatTranscript, grant: AccessGrant
+) -> None:
     with transaction.atomic():
         audit.record(
             "retention.content.opened",
@@ -321,4 +405,3 @@ def content_open(*, actor: Any, item: Recording | ChatTranscript) -> bytes:
             target=item,
             data={"grant_id": grant.pk, "organization_id": item.organization_id},
         )
-    return data

@@ -14,11 +14,13 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import io
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -35,7 +37,12 @@ from retention_app.services.policies import policy_get
 
 @dataclass(frozen=True)
 class IngestItem:
-    """One validated meeting: a recording (media file or bytes) and/or a chat."""
+    """One validated meeting: a recording (media file or bytes) and/or a chat.
+
+    Media is read when it is stored, a chunk at a time: from ``media_path``
+    (an import), ``media_file`` (an upload, already spooled to disk by
+    Django for anything large) or ``media_bytes`` (generated demo data).
+    """
 
     organization_id: int
     meeting_title: str
@@ -44,12 +51,25 @@ class IngestItem:
     participant_emails: tuple[str, ...] = ()
     media_path: Path | None = None
     media_bytes: bytes | None = None
+    media_file: IO[bytes] | None = None
     transcript: str | None = None
 
-    def media(self) -> bytes | None:
-        if self.media_bytes is not None:
-            return self.media_bytes
-        return self.media_path.read_bytes() if self.media_path else None
+    @property
+    def has_media(self) -> bool:
+        return any(
+            m is not None for m in (self.media_path, self.media_bytes, self.media_file)
+        )
+
+    @contextmanager
+    def open_media(self) -> Iterator[IO[bytes]]:
+        if self.media_path is not None:
+            with self.media_path.open("rb") as handle:
+                yield handle
+        elif self.media_file is not None:
+            self.media_file.seek(0)
+            yield self.media_file
+        else:
+            yield io.BytesIO(self.media_bytes or b"")
 
 
 @dataclass
@@ -101,20 +121,20 @@ def _import_one(
         for email in item.participant_emails
     ]
     recording = None
-    media = item.media()
-    if media is not None:
-        recording = recording_register(
-            actor=actor,
-            organization_id=item.organization_id,
-            meeting_title=item.meeting_title,
-            started_at=item.started_at,
-            duration_seconds=item.duration_seconds,
-            participant_ids=participant_ids,
-            media=media,
-        )
+    if item.has_media:
+        with item.open_media() as media:
+            recording = recording_register(
+                actor=actor,
+                organization_id=item.organization_id,
+                meeting_title=item.meeting_title,
+                started_at=item.started_at,
+                duration_seconds=item.duration_seconds,
+                participant_ids=participant_ids,
+                media=media,
+            )
         stored.append(recording.media)
         result.recordings += 1
-        result.bytes += len(media)
+        result.bytes += recording.size_bytes
     if item.transcript is not None:
         transcript_register(
             actor=actor,
