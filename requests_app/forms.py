@@ -151,6 +151,24 @@ def residence_fields() -> dict[str, forms.Field]:
     }
 
 
+class LostLinkForm(forms.Form):
+    email = forms.EmailField(
+        label="Your e-mail address",
+        max_length=254,
+        help_text="The address you made the request with.",
+    )
+    reference = forms.RegexField(
+        label="Reference",
+        regex=r"^\s*[Pp][Rr]-\d{4}-\d{6}\s*$",
+        max_length=30,
+        help_text="As in our e-mails, e.g. PR-2026-000123.",
+        error_messages={"invalid": "A reference looks like PR-2026-000123."},
+    )
+
+    def clean_reference(self) -> str:
+        return self.cleaned_data["reference"].strip().upper()
+
+
 class AnswerForm(forms.Form):
     answer = forms.CharField(
         label="Your answer", widget=forms.Textarea, max_length=DETAILS_MAX

@@ -73,6 +73,14 @@ def submission_process_task(submission_id: int) -> str | None:
     return None if request is None else request.reference
 
 
+@shared_task(name="requests_app.tasks.status_link_resend_task", acks_late=True)
+def status_link_resend_task(email: str, reference: str) -> bool:
+    """A lost status link asked for on the public page (sends at most hourly)."""
+    from requests_app.services.intake import request_status_link_resend
+
+    return request_status_link_resend(email=email, reference=reference)
+
+
 @shared_task(name="requests_app.tasks.submissions_drain_task", acks_late=True)
 def submissions_drain_task() -> int:
     """Woken by the public form: file every fresh submission (see submissions.py)."""

@@ -13,6 +13,7 @@ urlpatterns = [
         views.resend,
         name="resend",
     ),
+    path("privacy/request/lost-link/", views.lost_link, name="lost_link"),
     path("privacy/request/status/<str:token>/", views.status, name="status"),
     path("privacy/request/status/<str:token>/answer/", views.answer, name="answer"),
     path(

@@ -18,16 +18,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from consent_app.gpc import gpc_requested, honour_gpc
 from privacyportal.audit.services import Actor
+from privacyportal.tasks import enqueue
 from requests_app import ratelimit, services
 from requests_app.forms import (
     AnswerForm,
     CorrectionForm,
+    LostLinkForm,
     RequestForm,
     RequestValidation,
 )
 from requests_app.fulfilment import erasure, exports, rectification
 from requests_app.models import PrivacyRequest, RequestLink, SourceOutcome
 from requests_app.services import LinkExpired, LinkInvalid, RequestError
+from requests_app.tasks import status_link_resend_task
 
 
 def _ip(request: HttpRequest) -> str:
@@ -137,6 +140,29 @@ def resend(request: HttpRequest, token: str) -> HttpResponse:
         return _limited(request)
     services.request_resend_verification(token=token)
     return render(request, "requests/link_sent.html")
+
+
+@require_http_methods(["GET", "POST"])
+def lost_link(request: HttpRequest) -> HttpResponse:
+    """Ask for a new status link by e-mail and reference.
+
+    The answer is the same page whether or not they match a request, and the
+    look-up happens in a task, so neither the page nor its timing tells.
+    """
+    form = LostLinkForm(request.POST or None)
+    if request.method == "GET":
+        return render(request, "requests/lost_link.html", {"form": form})
+    valid = form.is_valid()
+    checks = [("lost-link", _ip(request), settings.REQUEST_RESEND_RATE)]
+    if valid:
+        email = form.cleaned_data["email"]
+        checks.append(("lost-link-email", email, settings.REQUEST_RESEND_RATE))
+    if not ratelimit.hits(checks):
+        return _limited(request)
+    if not valid:
+        return render(request, "requests/lost_link.html", {"form": form}, status=400)
+    enqueue(status_link_resend_task, email, form.cleaned_data["reference"])
+    return render(request, "requests/lost_link_sent.html")
 
 
 def _status_link(token: str) -> RequestLink:

@@ -12,6 +12,7 @@ from requests_app.services.common import (
 from requests_app.services.intake import (
     Submission,
     request_resend_verification,
+    request_status_link_resend,
     request_submit,
     request_verify,
     resend_limit_identity,
@@ -56,6 +57,7 @@ __all__ = [
     "request_extend",
     "request_resend_verification",
     "request_set_notes",
+    "request_status_link_resend",
     "request_submit",
     "request_verify",
     "request_withdraw",

@@ -357,3 +357,40 @@ def resend_limit_identity(token: str) -> str:
     if request_id is None:
         return f"token:{common.hash_token(token)}"
     return f"request:{request_id}"
+
+
+def request_status_link_resend(*, email: str, reference: str) -> bool:
+    """E-mail a fresh status link for a confirmed request to its own address.
+
+    For a requester who lost the link. Runs in a task, so the public page does
+    the same work whether or not anything matches; nothing is sent unless the
+    reference and the address belong together and the request was confirmed.
+    At most one such e-mail per request per hour, however often it is asked.
+    Returns whether an e-mail was queued.
+    """
+    from privacyportal.models import OutboundEmail
+
+    now = timezone.now()
+    with atomic():
+        request = (
+            PrivacyRequest.objects.select_for_update()
+            .filter(reference=reference.strip().upper())
+            .first()
+        )
+        if request is None or normalize_email(request.email) != normalize_email(email):
+            return False
+        if request.status in (S.RECEIVED, S.CLOSED_UNVERIFIED):
+            return False  # never confirmed: its address is not proven
+        key = f"status-link:{now:%Y%m%d%H}"
+        if OutboundEmail.objects.filter(key=f"request:{request.pk}:{key}").exists():
+            return False  # sent this hour already: no new link row either
+        common.email_requester(
+            request,
+            "request_status_link",
+            key,
+            link=common.status_link(request, now),
+        )
+        common.record(
+            "status_link_resent", request, actor=Actor.subject(request.subject_id)
+        )
+    return True
