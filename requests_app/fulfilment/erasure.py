@@ -347,6 +347,12 @@ def _step_failed(outcome_id: int, exc: Exception) -> StepResult:
             actor=SYSTEM,
             data={"source": step.source_key, "attempts": attempts, "error": error},
         )
+        # Keyed by when it failed: a staff retry that fails again alerts again.
+        common.alert_attention(
+            request,
+            f"erasure:{step.pk}:{now:%Y%m%d%H%M%S}",
+            f"Erasure in {step.source_key} failed {attempts} times: {error}",
+        )
     return StepResult("failed", request.pk)
 
 

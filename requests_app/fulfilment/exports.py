@@ -236,6 +236,11 @@ def _build_failed(package: ExportPackage, exc: Exception) -> BuildResult:
                 message=f"The export could not be built: {error}",
             )
             common.record("export_failed", request, actor=SYSTEM, data={"error": error})
+            common.alert_attention(
+                request,
+                f"export:{package.pk}",
+                f"The export could not be built: {error}",
+            )
     return BuildResult("failed") if final else BuildResult("retry", delay)
 
 

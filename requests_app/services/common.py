@@ -442,5 +442,24 @@ def email_staff(users: Iterable[Any], template: str, key: str, context: dict) ->
     return sent
 
 
+def alert_attention(request: PrivacyRequest, key: str, problem: str) -> int:
+    """E-mail the assignee and the Privacy Officers: automation gave up here.
+
+    Once per ``key`` (e.g. the failed step), however often it is reported.
+    The problem text is cut short: it may quote a remote system's error.
+    """
+    assignee = request.assignee if request.assignee_id else None
+    people = {u.pk: u for u in privacy_officers()}
+    if assignee is not None and assignee.is_active and assignee.email:
+        people.setdefault(assignee.pk, assignee)
+    context = {**request_context(request), "problem": problem[:500]}
+    return email_staff(
+        people.values(),
+        "staff_attention",
+        f"request:{request.pk}:attention:{key}",
+        context,
+    )
+
+
 def atomic():
     return transaction.atomic()

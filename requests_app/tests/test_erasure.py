@@ -12,6 +12,7 @@ from privacyportal import mail as outbox
 from privacyportal import retention
 from privacyportal.audit.models import AuditEvent
 from privacyportal.audit.services import Actor, verify_chain
+from privacyportal.models import OutboundEmail
 from privacyportal.registry import ErasureResult, Outcome, registry
 from privacyportal.subjects.models import DataSubject, Device
 from privacyportal.subjects.services import subject_update
@@ -169,6 +170,11 @@ def test_a_failing_source_is_retried_then_needs_attention_and_never_completes(
     assert erasure.erasure_finish(request_id=request.pk) is False
     request.refresh_from_db()
     assert request.status == S.IN_PROGRESS and request.needs_attention
+    # The Privacy Officers hear of it once, with the cause.
+    (alert,) = OutboundEmail.objects.filter(template="staff_attention")
+    assert alert.to == officer.email and "crm is down" in alert.context["problem"]
+    assert erasure.erasure_step_run(outcome_id=step.pk).state == "skipped"
+    assert OutboundEmail.objects.filter(template="staff_attention").count() == 1
     with pytest.raises(RequestError, match="no erasure outcome"):
         services.request_complete(actor=officer, request=request)
 

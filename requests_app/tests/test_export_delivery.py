@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from privacyportal import mail as outbox
 from privacyportal.audit.models import AuditEvent
+from privacyportal.models import OutboundEmail
 from privacyportal.registry import registry
 from privacyportal.subjects.tests.factories import DataSubjectFactory, DeviceFactory
 from requests_app.fulfilment import exports
@@ -176,6 +177,8 @@ def test_a_failing_source_is_retried_then_flags_the_request(
     )
     assert request.needs_attention and request.status == S.IN_PROGRESS
     assert not list((Path(private_media) / "exports").glob("*.zip"))
+    (alert,) = OutboundEmail.objects.filter(template="staff_attention")
+    assert alert.to == officer.email and "down" in alert.context["problem"]
 
 
 def test_a_build_left_half_done_by_a_killed_worker_is_reset(subject, officer, settings):
