@@ -32,7 +32,8 @@ class Terms:
 
     ``days`` None means "keep until deleted". ``not_before`` is the end of the
     grace period of a shortening change: nothing becomes due because of the
-    change before it.
+    change before it, while what was due under ``previous_days`` (the duration
+    it replaced; None if unknown) still goes on time.
     """
 
     key: str
@@ -40,6 +41,7 @@ class Terms:
     action: str
     version: int
     not_before: datetime | None = None
+    previous_days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ def _due_under(
 
 
 def _terms_rule(terms: Terms) -> expiry.Rule:
-    return expiry.Rule(terms.days, terms.not_before, "")
+    return expiry.Rule(terms.days, terms.not_before, "", terms.previous_days)
 
 
 class _ContentCategory:

@@ -5,7 +5,9 @@ Precedence (tested in tests/test_policies.py):
 2. an organization's explicit setting (days, or "until deleted") beats the default;
 3. otherwise the category's RetentionPolicy applies;
 4. a shortening change never makes an item due before its ``not_before``
-   (the end of the grace period); a lengthening change applies at once.
+   (the end of the grace period), but an item due before then under the
+   duration it replaced (``previous_days``, when known) keeps that date;
+   a lengthening change applies at once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Rule:
     days: int | None
     not_before: datetime | None = None
     label: str = ""
+    previous_days: int | None = None
 
 
 def purge_after(base: datetime | None, rule: Rule) -> datetime | None:
@@ -30,6 +33,9 @@ def purge_after(base: datetime | None, rule: Rule) -> datetime | None:
         return None
     due = base + timedelta(days=rule.days)
     if rule.not_before and due < rule.not_before:
+        if rule.previous_days is not None:
+            # The replaced duration still rules until the grace period ends.
+            return min(base + timedelta(days=rule.previous_days), rule.not_before)
         return rule.not_before
     return due
 
@@ -42,7 +48,18 @@ def expression(base_field: str, rule: Rule) -> Expression | Value:
     if rule.not_before is None:
         return shifted
     cutoff = rule.not_before - timedelta(days=rule.days)
+    earlier = []
+    if rule.previous_days is not None:
+        # Due under the replaced duration before the grace period ends.
+        previous = timedelta(days=rule.previous_days)
+        earlier.append(
+            When(
+                **{f"{base_field}__lt": rule.not_before - previous},
+                then=F(base_field) + previous,
+            )
+        )
     return Case(
+        *earlier,
         When(**{f"{base_field}__lt": cutoff}, then=Value(rule.not_before)),
         default=shifted,
     )

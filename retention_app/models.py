@@ -54,8 +54,10 @@ class RetentionPolicy(models.Model):
     # Stored expiry dates reflect this version; the sweep skips the category
     # (finishing the recompute first) while it lags behind ``version``.
     recomputed_version = models.PositiveIntegerField(default=1)
-    # A shortening change takes effect only after the grace period.
+    # A shortening change takes effect only after the grace period; until
+    # then the duration it replaced still applies (items due under it go).
     not_before = models.DateTimeField(null=True, blank=True)
+    previous_days = models.PositiveIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -33,8 +33,10 @@ def _cutoff(now: datetime, terms: Terms) -> datetime | None:
         return None
     if terms.not_before and now < terms.not_before:
         # A shortening change in its grace period: nothing becomes due because
-        # of it yet; the old duration is no longer known here, so wait.
-        return None
+        # of it yet, but what the replaced duration made due still goes.
+        if terms.previous_days is None:
+            return None
+        return now - timedelta(days=terms.previous_days)
     return now - timedelta(days=terms.days)
 
 

@@ -87,3 +87,39 @@ def test_stale_links_are_deleted():
     assert RequestLink.objects.filter(request=request).count() == 1
     sweep("requests.stale_links", days=32)
     assert not RequestLink.objects.filter(request=request).exists()
+
+
+def test_a_shortening_in_its_grace_period_still_disposes_what_was_due(
+    officer, settings
+):
+    from retention_app.services.policies import policy_change, policy_get
+
+    settings.RETENTION_GRACE_DAYS = 7
+    old = closed(officer, "long-ago@example.org")
+    recent = closed(officer, "recent@example.org")
+    start = timezone.now()
+    # Move the clock, not the rows: the first request closed 740 days ago,
+    # the second 400 days ago; 730 days (24 months) is the policy.
+    PrivacyRequest.objects.filter(pk=old.pk).update(
+        closed_at=start - timedelta(days=740)
+    )
+    PrivacyRequest.objects.filter(pk=recent.pk).update(
+        closed_at=start - timedelta(days=400)
+    )
+    category = retention.categories.get("requests.closed_requests")
+    policy = policy_change(
+        actor=officer, policy=policy_get(category), days=365, confirmed=True
+    )
+    assert policy.previous_days == 730 and policy.not_before > start
+
+    sweep("requests.closed_requests")
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    # Due under the 730 days still in force: it goes now, not after the grace.
+    assert old.anonymised_at is not None and old.email == ""
+    # Due only because of the shortening: kept until the grace period ends.
+    assert recent.anonymised_at is None and recent.email == "recent@example.org"
+
+    sweep("requests.closed_requests", days=8)
+    recent.refresh_from_db()
+    assert recent.anonymised_at is not None

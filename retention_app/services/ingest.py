@@ -32,7 +32,7 @@ from retention_app.categories import applicant_category, call_record_category
 from retention_app.models import CallRecord, JobApplicant
 from retention_app.services.content import recording_register, transcript_register
 from retention_app.services.holds import holds_covering, lock_holds
-from retention_app.services.policies import policy_get
+from retention_app.services.policies import policy_get, policy_rule
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def _import_one(
 
 def _policy_rule(category) -> expiry.Rule:
     policy = policy_get(category)
-    return expiry.Rule(policy.days, policy.not_before)
+    return policy_rule(policy)
 
 
 def call_record_register(

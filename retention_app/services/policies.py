@@ -72,7 +72,12 @@ def policy_get(category: RetentionCategory) -> RetentionPolicy:
 
 def terms_of(policy: RetentionPolicy) -> Terms:
     return Terms(
-        policy.category, policy.days, policy.action, policy.version, policy.not_before
+        policy.category,
+        policy.days,
+        policy.action,
+        policy.version,
+        policy.not_before,
+        policy.previous_days,
     )
 
 
@@ -89,6 +94,28 @@ def policy_preview(*, policy: RetentionPolicy, days: int) -> ChangePreview:
         due_now=category.due_under(at=effect, terms=terms_of(policy)),
         due_after=category.due_under(at=effect, terms=new),
     )
+
+
+def _grace(
+    policy: RetentionPolicy, old: int, days: int, preview: ChangePreview
+) -> None:
+    """Set the grace period of a change and the duration in force during it.
+
+    In force until a shortening's grace period ends is the duration it
+    replaced; a change during a grace period compares with that one.
+    """
+    pending = bool(
+        policy.not_before
+        and timezone.now() < policy.not_before
+        and policy.previous_days
+    )
+    in_force = policy.previous_days if pending else old
+    if days >= in_force:  # no shorter than what is in force: applies at once
+        policy.previous_days, policy.not_before = None, None
+        return
+    policy.previous_days = in_force
+    if preview.shortens or not pending:
+        policy.not_before = preview.takes_effect
 
 
 def policy_change(
@@ -110,8 +137,7 @@ def policy_change(
         locked.days = days
         locked.version = F("version") + 1
         locked.legal_basis = locked.legal_basis if legal_basis is None else legal_basis
-        if preview.shortens:
-            locked.not_before = preview.takes_effect
+        _grace(locked, old, days, preview)
         locked.updated_at, locked.updated_by = timezone.now(), user
         locked.save()
         locked.refresh_from_db()
@@ -169,7 +195,13 @@ def content_rule_unsaved(own: RecordingSettings, kind: str) -> expiry.Rule:
         days = None if until else getattr(own, f"{kind}_days")
         return expiry.Rule(days, own.not_before, CUSTOMER_RULE)
     policy = policy_get(_category(kind))
-    return expiry.Rule(policy.days, policy.not_before)
+    return policy_rule(policy)
+
+
+def policy_rule(policy: RetentionPolicy) -> expiry.Rule:
+    return expiry.Rule(
+        policy.days, policy.not_before, previous_days=policy.previous_days
+    )
 
 
 def _shortens(old: expiry.Rule, new: expiry.Rule) -> bool:

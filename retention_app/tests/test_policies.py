@@ -136,3 +136,60 @@ def test_sweep_finishes_a_lagging_recompute_before_deleting(actor):
     call.refresh_from_db()
     assert call.purge_after > timezone.now()
     assert RetentionPolicy.objects.get(pk=policy.pk).recomputed_version == 2
+
+
+def test_during_a_grace_period_the_replaced_duration_still_rules():
+    from retention_app import expiry
+    from retention_app.models import CallRecord
+
+    now = timezone.now()
+    not_before = now + timedelta(days=7)
+    rule = expiry.Rule(30, not_before, previous_days=90)
+    cases = {
+        100: now - timedelta(days=10),  # due under 90 days already: stays due
+        85: now + timedelta(days=5),  # due under 90 days within the grace
+        50: not_before,  # due only because of the shortening: after the grace
+        10: now + timedelta(days=20),  # due under 30 days after the grace
+    }
+    for age, expected in cases.items():
+        assert expiry.purge_after(now - timedelta(days=age), rule) == expected
+    # The SQL form used by the batched recompute agrees with the function.
+    calls = {
+        age: CallRecordFactory(started_at=now - timedelta(days=age)) for age in cases
+    }
+    expiry.recompute(
+        CallRecord.objects.all(), base_field="started_at", rule=rule, batch_size=2
+    )
+    for age, call in calls.items():
+        call.refresh_from_db()
+        assert call.purge_after == cases[age], age
+    # Without a known previous duration the clamp alone applies (as before).
+    clamp = expiry.Rule(30, not_before)
+    assert expiry.purge_after(now - timedelta(days=100), clamp) == not_before
+
+
+def test_a_change_during_a_grace_period_compares_with_the_duration_in_force(
+    officer, settings
+):
+    from privacyportal.retention import categories
+
+    settings.RETENTION_GRACE_DAYS = 7
+    policy = policy_get(categories.get(CALL_RECORDS))
+    policy_change(actor=officer, policy=policy, days=365, confirmed=True)
+    policy.refresh_from_db()
+    first_grace, in_force = policy.not_before, policy.previous_days
+    assert in_force is not None and in_force > 365
+    # Shorter again: the original duration stays in force, the grace restarts.
+    policy_change(actor=officer, policy=policy, days=100, confirmed=True)
+    policy.refresh_from_db()
+    assert policy.previous_days == in_force and policy.not_before >= first_grace
+    # Longer than the pending one but still shorter than what is in force:
+    # no new grace, the same duration in force.
+    grace = policy.not_before
+    policy_change(actor=officer, policy=policy, days=200, confirmed=True)
+    policy.refresh_from_db()
+    assert policy.previous_days == in_force and policy.not_before == grace
+    # At least as long as what is in force: applies at once.
+    policy_change(actor=officer, policy=policy, days=in_force + 1, confirmed=True)
+    policy.refresh_from_db()
+    assert policy.previous_days is None and policy.not_before is None
