@@ -8,4 +8,5 @@ RUN useradd --create-home portal && mkdir -p /app/var && chown -R portal /app/va
 USER portal
 RUN DEBUG=1 python manage.py collectstatic --no-input
 EXPOSE 8000
-CMD ["gunicorn", "privacyportal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Workers, threads and timeouts: gunicorn.conf.py (WEB_CONCURRENCY, WEB_THREADS).
+CMD ["gunicorn", "--bind", "0.0.0.0:8000"]

@@ -31,22 +31,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import ROOT, Result, require_postgres
+from bench.common import PRODUCTION_ENV, ROOT, Result, require_postgres
 
 ROWS = int(os.environ.get("BENCH_RETENTION_ROWS", "1000000"))
 NAIVE_ROWS = 20_000
 BATCH = int(os.environ.get("BENCH_RETENTION_BATCH", "2000"))
 REPEAT = int(os.environ.get("BENCH_RETENTION_REPEAT", "2"))
 
-# What DEBUG=0 requires, for the subprocesses: throwaway values (no real secret).
-_BENCH_ENV = {
-    "DEBUG": "0",
-    "SECURE_SSL_REDIRECT": "0",
-    "SITE_URL": "http://bench.invalid",
-    "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-    "AUDIT_HMAC_KEY": "bench-only-audit-key-" + "y" * 40,
-    "RETENTION_MASTER_KEY": "YmVuY2gtb25seS1yZXRlbnRpb24tbWFzdGVyLWtleSE=",
-}
 
 NAIVE_SCRIPT = """
 import json, time
@@ -186,7 +177,7 @@ def _env() -> dict:
     s = connection.settings_dict
     return {
         **os.environ,
-        **_BENCH_ENV,
+        **PRODUCTION_ENV,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DATABASE_URL": (
             f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"

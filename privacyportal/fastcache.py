@@ -11,6 +11,8 @@ the portable path through the cache API, with the same meaning.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
 from functools import cache as memoize
 from typing import Any
@@ -19,6 +21,10 @@ from django.conf import settings
 from django.core.cache import cache
 
 _REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+
+
+# Django's own pool options (class paths) are not redis-py keyword arguments.
+_DJANGO_ONLY_OPTIONS = {"parser_class", "pool_class", "serializer"}
 
 
 @memoize
@@ -32,35 +38,70 @@ def redis_client() -> Any:
         return None
     import redis
 
-    return redis.Redis.from_url(location)
+    # The cache's OPTIONS (TLS settings, timeouts from the URL's query) apply
+    # to this client too, as Django passes them to its connection pool.
+    options = {
+        k: v
+        for k, v in config.get("OPTIONS", {}).items()
+        if k not in _DJANGO_ONLY_OPTIONS
+    }
+    return redis.Redis.from_url(location, **options)
 
 
-def count(keys: Sequence[tuple[str, int]]) -> list[int]:
-    """Add one to each (key, window seconds) counter; their new values.
+# Count each (key, window, limit) in order and stop at the first one over its
+# limit: a later counter must not move for an attempt an earlier one refused
+# (else one address could use up other people's e-mail quotas). One round
+# trip, atomic. SET NX EX then INCR: a counter never lives without a TTL.
+_COUNT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, 0, 'EX', ARGV[2 * i - 1], 'NX')
+  local n = redis.call('INCR', key)
+  counts[i] = n
+  if n > tonumber(ARGV[2 * i]) then break end
+end
+return counts
+"""
 
-    On Redis all counters move in one round trip: MULTI; for each, SET key 0
-    EX window NX; INCR key; EXEC. Atomic, so a counter cannot expire between
-    the two and live on without a TTL.
+
+@memoize
+def _count_script() -> Any:
+    return redis_client().register_script(_COUNT_SCRIPT)
+
+
+def count(checks: Sequence[tuple[str, int, int]]) -> list[int]:
+    """Count one attempt against each (key, window seconds, limit), in order.
+
+    Returns the new values of the counters that moved; counting stops after
+    the first counter over its limit, so the list may be shorter than
+    ``checks``.
     """
     client = redis_client()
     if client is None:
-        return [_count_portable(key, window) for key, window in keys]
-    with client.pipeline(transaction=True) as pipe:
-        for key, window in keys:
-            full = cache.make_and_validate_key(key)
-            pipe.set(full, 0, ex=window, nx=True)
-            pipe.incr(full)
-        results = pipe.execute()
-    return results[1::2]
+        return _count_portable(checks)
+    keys = [cache.make_and_validate_key(key) for key, _, _ in checks]
+    argv = [arg for _, window, limit in checks for arg in (window, limit)]
+    return [int(n) for n in _count_script()(keys=keys, args=argv)]
 
 
-def _count_portable(key: str, window: int) -> int:
-    cache.add(key, 0, window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        return 1
+def _count_portable(checks: Sequence[tuple[str, int, int]]) -> list[int]:
+    """The same through the cache API (file cache, tests): not atomic.
+
+    The window's end is stored with the count: the cache API's incr keeps the
+    backend's default timeout, which would turn an hour into five minutes.
+    """
+    counts = []
+    for key, window, limit in checks:
+        now = time.time()
+        entry = cache.get(key)
+        if entry is None or entry[1] <= now:
+            entry = (0, now + window)
+        entry = (entry[0] + 1, entry[1])
+        cache.set(key, entry, max(1, math.ceil(entry[1] - now)))
+        counts.append(entry[0])
+        if entry[0] > limit:
+            break
+    return counts
 
 
 def add(key: str, ttl: int) -> bool:

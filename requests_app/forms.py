@@ -65,9 +65,13 @@ class RequestForm(forms.Form):
     agent_email = forms.EmailField(
         label="Agent's e-mail", max_length=254, required=False
     )
+    # The registry decides which fields exist (sources may be added at
+    # runtime). A callable is evaluated only when the select is rendered or a
+    # value is chosen, so a submission without a correction reads no source.
     correction_field = forms.ChoiceField(
         label="Information to correct",
         required=False,
+        choices=lambda: _correction_choices(),
         help_text="Only for corrections. You can add more on your status page.",
     )
     correction_value = forms.CharField(
@@ -75,14 +79,6 @@ class RequestForm(forms.Form):
     )
     # Honeypot: hidden from people by CSS, filled in by naive bots.
     website = forms.CharField(label="Leave this empty", required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The registry decides which fields exist (sources may be added at
-        # runtime). A callable is evaluated only when the select is rendered or
-        # a value is chosen, so a submission without a correction does not read
-        # every source (external ones are rows in the database).
-        self.fields["correction_field"].choices = _correction_choices
 
     def clean(self) -> dict:
         data = super().clean()
@@ -118,7 +114,8 @@ class RequestValidation(RequestForm):
     instance so that an instance may change its own fields. Validation
     changes none, and on the public POST the copy was a quarter of the
     view's CPU. Showing errors uses a RequestForm (fresh copies), as does
-    every GET.
+    every GET. So RequestForm must not change its fields per instance (no
+    ``__init__`` touching ``self.fields``): a test guards it.
     """
 
 

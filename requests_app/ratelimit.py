@@ -19,11 +19,16 @@ def _key(scope: str, identity: str) -> str:
 def hits(checks: Sequence[tuple[str, str, int]], window: int = WINDOW) -> bool:
     """Count one attempt against each (scope, identity, limit); True if all allow.
 
-    Every counter moves, in one round trip, even when an earlier one is over
-    its limit: an attempt is an attempt.
+    In order, in one round trip: once a check is over its limit the later
+    ones are not counted (an address over its limit cannot use up the quota
+    of the e-mail addresses it posts).
     """
-    counts = fastcache.count([(_key(scope, who), window) for scope, who, _ in checks])
-    return all(n <= limit for n, (_, _, limit) in zip(counts, checks, strict=True))
+    counts = fastcache.count(
+        [(_key(scope, who), window, limit) for scope, who, limit in checks]
+    )
+    return len(counts) == len(checks) and all(
+        n <= limit for n, (_, _, limit) in zip(counts, checks, strict=True)
+    )
 
 
 def hit(scope: str, identity: str, limit: int, window: int = WINDOW) -> bool:

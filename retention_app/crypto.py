@@ -54,6 +54,8 @@ def _master() -> Fernet:
 
 
 MAGIC = b"PPM1"
+# Part of the PPM1 format (it is not in the header): a different chunk size
+# needs a new marker, or every stored file becomes unreadable.
 CHUNK = 1024 * 1024
 _TAG = 16
 _HEADER = len(MAGIC) + 32 + 7

@@ -20,9 +20,11 @@ after its INSERT commits; the POST that finds the key absent publishes one
 files every fresh submission in id order. A submission committed while the key
 is set is therefore read by the drain that deletes it next. At a trickle every
 POST still publishes (the key is gone by the next one); under load one task
-serves hundreds of submissions. A lost wake-up (broker down, crash between
-commit and publish) costs at most ``WAKE_TTL`` seconds, and the re-dispatch job
-catches anything older than ``REDISPATCH_AFTER`` whatever happened.
+serves hundreds of submissions. A lost wake-up (broker down, a crash between
+commit and publish, a drain task lost with its worker) is made good by the
+next POST after ``WAKE_TTL`` seconds, or at the latest by the re-dispatch job,
+which files anything older than ``REDISPATCH_AFTER`` (beat: every 3 minutes),
+so a quiet site's worst case is about five minutes.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ WAKE_KEY = "requests:submissions:wake"
 # A wake-up whose task never ran stops suppressing new ones after this long.
 WAKE_TTL = 10
 DRAIN_BATCH = 200
-# A drain hands its worker back after this long and wakes a successor.
+# A drain hands its worker back after this long (checked between batches of
+# DRAIN_BATCH, so it may run one batch over) and wakes a successor.
 DRAIN_BUDGET_SECONDS = 30.0
 
 

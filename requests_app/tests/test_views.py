@@ -115,6 +115,21 @@ def test_validation_forms_share_fields_but_not_their_results():
     assert RequestForm().fields["country"] is not good.fields["country"]
     assert good.cleaned_data["country"] == "DE" and good.cleaned_data["region"] == ""
 
+    # Validating (and rendering errors) leaves the shared fields as declared.
+    # (by identity: a reassigned choice list compares equal to the old one).
+    def attributes():
+        return {
+            (name, attr): id(value)
+            for name, field in RequestForm.base_fields.items()
+            for part in (field, field.widget)
+            for attr, value in vars(part).items()
+        }
+
+    before = attributes()
+    RequestValidation(payload(correction_field="x", correction_value="y")).is_valid()
+    RequestForm(payload(email="bad")).as_div()
+    assert attributes() == before
+
 
 def test_agent_needs_name_and_email(post_form):
     response = post_form(FORM, payload(is_agent="on"))
@@ -155,6 +170,34 @@ def test_rate_limit_per_email_across_addresses(settings):
         for i, t in enumerate(["access", "erasure", "objection"])
     ]
     assert codes == [200, 200, 429]
+
+
+def test_an_address_over_its_limit_cannot_use_up_another_persons_quota(settings):
+    settings.REQUEST_RATE_PER_IP = 1
+    settings.REQUEST_RATE_PER_EMAIL = 3
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    codes = [
+        attacker.post(FORM, payload(email="victim@example.org")).status_code
+        for _ in range(5)
+    ]
+    assert codes == [200, 429, 429, 429, 429]
+    # Only the one accepted post counted against the victim's address.
+    victim = Client(REMOTE_ADDR="198.51.100.7")
+    assert victim.post(FORM, payload(email="victim@example.org")).status_code == 200
+
+
+def test_the_portable_counter_keeps_its_whole_window():
+    from privacyportal import fastcache
+
+    checks = [("rl:test:window", 3600, 2)]
+    assert fastcache._count_portable(checks) == [1]
+    # Ten minutes on (past the cache's default five-minute timeout) the
+    # window still holds the first attempt; an hour on it has closed.
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        assert fastcache._count_portable(checks) == [2]
+        assert fastcache._count_portable(checks + checks) == [3]  # stops there
+    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+        assert fastcache._count_portable(checks) == [1]
 
 
 def test_submission_with_broker_down_still_succeeds_and_mails_later(

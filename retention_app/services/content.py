@@ -125,7 +125,13 @@ def _store(organization_id: int, media: bytes | IO[bytes]) -> StoredMedia:
     with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as spool:
         size, digest = crypto.encrypt_stream(organization_id, source, spool, name=name)
         spool.seek(0)
-        saved = default_storage.save(name, File(spool, name=name))
+        try:
+            saved = default_storage.save(name, File(spool, name=name))
+        except BaseException:
+            # A save that failed part-way (disk full) may leave a partial
+            # file under the name; nothing else knows it, so remove it here.
+            default_storage.delete(name)
+            raise
     if saved != name:  # the name is bound into the ciphertext: it cannot move
         default_storage.delete(saved)
         raise crypto.ContentError(f"the storage renamed {name} to {saved}")
@@ -338,18 +344,23 @@ def content_open(*, actor: Any, item: Recording | ChatTranscript) -> bytes:
     recordings with ``recording_stream``.
     """
     if isinstance(item, Recording):
-        return b"".join(recording_stream(actor=actor, recording=item))
+        stream = recording_stream(actor=actor, recording=item)
+        try:
+            return b"".join(stream)
+        finally:
+            stream.close()
     grant = _grant_for(item)
     data = crypto.decrypt(item.organization_id, bytes(item.text_encrypted))
     _audit_opened(actor, item, grant)
     return data
 
 
-def recording_stream(*, actor: Any, recording: Recording) -> Iterator[bytes]:
+def recording_stream(*, actor: Any, recording: Recording) -> MediaStream:
     """A recording's media, decrypted a verified chunk at a time.
 
-    The grant and the file's header are checked and the opening audited
-    before this returns, so a refusal comes before any content does.
+    The grant is checked and the first chunk decrypted and authenticated
+    before the opening is audited and this returns, so a refusal, a wrong key
+    or a swapped file fails before any content is sent.
     """
     grant = _grant_for(recording)
     if not recording.media:
@@ -359,33 +370,49 @@ def recording_stream(*, actor: Any, recording: Recording) -> Iterator[bytes]:
         chunks = crypto.decrypt_stream(
             recording.organization_id, handle, name=recording.media
         )
+        first = next(chunks)  # every stream has at least one (maybe empty) chunk
         _audit_opened(actor, recording, grant)
     except BaseException:
         handle.close()
         raise
-    return _checked(chunks, handle, recording.checksum)
+    return MediaStream(_checked(first, chunks, recording.checksum), handle)
 
 
-def _checked(
-    chunks: Iterator[bytes], handle: IO[bytes], expected: str
-) -> Iterator[bytes]:
+class MediaStream:
+    """Chunks of a recording, and ``close()`` that releases its file.
+
+    A streaming response calls ``close()`` when it ends, also when it is
+    abandoned or never read, so the file is closed either way.
+    """
+
+    def __init__(self, chunks: Iterator[bytes], handle: IO[bytes]) -> None:
+        self._chunks, self._handle = chunks, handle
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close:
+            close()
+        self._handle.close()
+
+
+def _checked(first: bytes, chunks: Iterator[bytes], expected: str) -> Iterator[bytes]:
     """Pass chunks on, holding the last back until the whole file matches.
 
     Each chunk is authenticated already; the checksum taken at ingest is the
     last word. On a mismatch the final chunk is never sent, so a download cut
     short shows (its length falls short of ``size_bytes``).
     """
-    digest, pending = hashlib.sha256(), None
-    with handle:
-        for chunk in chunks:
-            digest.update(chunk)
-            if pending is not None:
-                yield pending
-            pending = chunk
+    digest, pending = hashlib.sha256(first), first
+    for chunk in chunks:
+        digest.update(chunk)
+        yield pending
+        pending = chunk
     if digest.hexdigest() != expected:
         raise crypto.ContentError("the recording does not match its checksum")
-    if pending is not None:
-        yield pending
+    yield pending
 
 
 def _grant_for(item: Recording | ChatTranscript) -> AccessGrant:

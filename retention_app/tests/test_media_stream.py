@@ -118,11 +118,29 @@ def test_one_recordings_file_cannot_stand_in_for_anothers(actor, org):
         content_open(actor=actor, item=second)
 
 
+def test_a_bad_file_fails_before_the_opening_is_audited(actor, org):
+    from privacyportal.audit.models import AuditEvent
+
+    first = register(actor, org, b"board meeting")
+    second = register(actor, org, b"team meeting")
+    overwrite(second, stored(first))
+    with pytest.raises(crypto.ContentError):
+        recording_stream(actor=actor, recording=second)  # not only when read
+    assert not AuditEvent.objects.filter(action="retention.content.opened").exists()
+
+
+def test_a_stream_never_read_still_releases_its_file(actor, org):
+    recording = register(actor, org, b"unwatched")
+    stream = recording_stream(actor=actor, recording=recording)
+    stream.close()
+    assert stream._handle.closed
+
+
 def test_a_checksum_mismatch_withholds_the_last_chunk(actor, org, small_chunks):
     recording = register(actor, org, b"y" * 200)
     type(recording).objects.filter(pk=recording.pk).update(checksum="0" * 64)
     recording.refresh_from_db()
-    chunks = recording_stream(actor=actor, recording=recording)
+    chunks = iter(recording_stream(actor=actor, recording=recording))
     received = []
     with pytest.raises(crypto.ContentError):
         for chunk in chunks:

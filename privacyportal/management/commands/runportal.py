@@ -17,7 +17,9 @@ def _commands(port: int, workers: int) -> dict[str, list[str]]:
     return {
         "web": [
             str(bin_dir / "gunicorn"),
-            "privacyportal.wsgi",
+            # Worker class, threads and timeouts as deployed (gunicorn.conf.py).
+            "--config",
+            str(Path(settings.BASE_DIR) / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
