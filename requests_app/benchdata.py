@@ -16,7 +16,7 @@ INSERT INTO requests_app_privacyrequest (
     jurisdiction, relationship, details, is_agent, agent_name, agent_email,
     received_at, due_at, policy_due_at, legal_due_at, paused_days,
     alert_stage, next_alert_at, extension_reason, outcome_summary,
-    denial_reason, denial_legal_basis, staff_notes, verified_at
+    denial_reason, denial_legal_basis, staff_notes, verified_at, needs_attention
 )
 SELECT
     'PR-B' || %(tag)s || '-' || lpad(g::text, 7, '0'),
@@ -31,7 +31,7 @@ SELECT
     0, %(stage)s,
     CASE WHEN %(alert_days)s::int IS NULL THEN NULL
          ELSE now() + make_interval(days => %(alert_days)s::int) END,
-    '', '', '', '', '', now() - make_interval(secs => %(age_s)s)
+    '', '', '', '', '', now() - make_interval(secs => %(age_s)s), false
 FROM generate_series(%(start)s, %(stop)s) AS g
 """
 
@@ -46,8 +46,12 @@ def insert(
     alert_days: int | None = 53,
     stage: int = 0,
     age_s: int = 86_400,
+    vacuum: bool = True,
 ) -> None:
-    """Insert ``count`` requests; ``alert_days`` places next_alert_at from now."""
+    """Insert ``count`` requests; ``alert_days`` places next_alert_at from now.
+
+    ``vacuum=False`` inside a transaction (a test), where VACUUM cannot run.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             INSERT,
@@ -62,8 +66,9 @@ def insert(
                 "age_s": age_s,
             },
         )
-        # What autovacuum does on a live system: statistics and visibility map.
-        cursor.execute(f"VACUUM ANALYZE {TABLE}")
+        if vacuum:
+            # What autovacuum does on a live system: statistics, visibility map.
+            cursor.execute(f"VACUUM ANALYZE {TABLE}")
 
 
 def clear() -> None:
