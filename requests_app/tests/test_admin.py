@@ -221,3 +221,19 @@ def test_deadline_rules_are_seeded_and_edits_audited(client, officer):
     assert rule.amount == 20
     assert AuditEvent.objects.filter(action="requests.deadlinerule.changed").exists()
     assert timezone.now()
+
+
+def test_a_due_window_lists_the_most_urgent_first(client, officer):
+    later = in_progress(officer)
+    first = in_progress(officer)
+    PrivacyRequest.objects.filter(pk=first.pk).update(
+        due_at=later.due_at - timedelta(days=3)
+    )
+    with time_machine.travel(later.due_at + timedelta(days=1), tick=False):
+        client.force_login(officer)
+        html = client.get(URL + "?due=overdue").content.decode()
+        clicked = client.get(URL + "?due=overdue&o=6").content.decode()
+    # Newest first would show ``first`` (filed last) on top; overdue is by due date.
+    assert html.index(first.reference) < html.index(later.reference)
+    # A column the user clicks still wins (here: received, oldest first).
+    assert clicked.index(later.reference) < clicked.index(first.reference)
