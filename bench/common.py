@@ -37,7 +37,7 @@ def setup_django() -> None:
 class Result:
     name: str
     params: dict[str, Any]
-    figures: dict[str, float]
+    figures: dict[str, Any]
     ratio: float
     goal: str
     met: bool

@@ -29,7 +29,10 @@ from urllib.parse import urlencode
 from bench.common import PRODUCTION_ENV, ROOT, Result, require_postgres
 
 THREADS = 4
-SECONDS = float(os.environ.get("BENCH_FORM_SECONDS", "8"))
+SECONDS = float(os.environ.get("BENCH_FORM_SECONDS", "5"))
+# Alternating windows, best of each: a burst of noise from the machine's
+# neighbours hits one window, not the comparison (as the other benches do).
+ROUNDS = int(os.environ.get("BENCH_FORM_ROUNDS", "3"))
 WORKERS = 3  # as gunicorn.conf.py runs it by default
 
 
@@ -153,8 +156,12 @@ def run() -> Result:
 
         _load(port, home, 1.0)  # warm up both paths
         _load(port, post, 1.0)
-        home_rps, home_err = _load(port, home, SECONDS)
-        post_rps, post_err = _load(port, post, SECONDS)
+        homes, posts = [], []
+        for _ in range(ROUNDS):
+            homes.append(_load(port, home, SECONDS))
+            posts.append(_load(port, post, SECONDS))
+        home_rps, post_rps = max(r for r, _ in homes), max(r for r, _ in posts)
+        home_err, post_err = sum(e for _, e in homes), sum(e for _, e in posts)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -167,6 +174,7 @@ def run() -> Result:
         params={
             "threads": THREADS,
             "seconds": SECONDS,
+            "rounds": ROUNDS,
             "gunicorn_workers": WORKERS,
             "gunicorn_config": "gunicorn.conf.py",
             "debug": False,
@@ -177,6 +185,8 @@ def run() -> Result:
             "post_errors": post_err,
             "home_errors": home_err,
             "drain_tasks_published": published,
+            "post_rps_rounds": [round(r) for r, _ in posts],
+            "home_rps_rounds": [round(r) for r, _ in homes],
         },
         ratio=ratio,
         goal=">= 0.3",
