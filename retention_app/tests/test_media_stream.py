@@ -149,7 +149,7 @@ def test_a_checksum_mismatch_withholds_the_last_chunk(actor, org, small_chunks):
 
 
 def test_files_from_before_the_streaming_format_still_open(actor, org):
-    recording = register(actor, org, b"placeholder")
+    recording = register(actor, org, b"replaced below by an old-format file")
     overwrite(recording, crypto.encrypt(org.pk, b"old whole-file token"))
     type(recording).objects.filter(pk=recording.pk).update(
         checksum=hashlib.sha256(b"old whole-file token").hexdigest()
