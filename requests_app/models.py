@@ -411,7 +411,8 @@ class SourceOutcome(models.Model):
     """One erasure step: what one registry source did with the subject's data.
 
     The step is claimed, run and recorded in one transaction, so a committed
-    outcome always means the source's own change committed too.
+    outcome always means the source's own change committed too. A source in
+    another database commits on its own; see ``external_started_at``.
     """
 
     class Status(models.TextChoices):
@@ -436,6 +437,10 @@ class SourceOutcome(models.Model):
     last_error = models.TextField(blank=True)
     needs_attention = models.BooleanField(default=False)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # For a source that commits in its own database (external SQL): when an
+    # attempt was about to call it, committed first. Still set on a later
+    # attempt, it says an earlier one may have done the work unrecorded.
+    external_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -8,6 +8,14 @@ Invariants:
 - a step is claimed (row lock, SKIP LOCKED), run and recorded in ONE
   transaction: a worker killed mid-step rolls the source's change back with
   the claim, so the step runs again and no source is erased twice or skipped;
+- a source that commits in its own database (``commits_elsewhere``: external
+  SQL) cannot share that transaction. Its step commits a marker
+  (``external_started_at``) before the call and records the outcome after it;
+  a later attempt that finds the marker knows an earlier one may have erased
+  without recording it, and a "nothing held" answer is then recorded as done
+  by that attempt, count unknown, rather than as nothing held. While the
+  marker is younger than EXTERNAL_LEASE another attempt may be running, so
+  the step waits for the dispatch job;
 - a failing step is retried with backoff; after MAX_ATTEMPTS it is marked
   ``needs_attention`` with the error and the request cannot finish;
 - the subject's profile (its e-mail) is erased last: other sources, external
@@ -38,6 +46,7 @@ from requests_app.services import common
 from requests_app.services.common import RequestError, S, TransitionError
 
 MAX_ATTEMPTS = 4
+EXTERNAL_LEASE = timedelta(minutes=30)
 # Seconds to wait before attempts 2, 3 and 4.
 BACKOFF = (60, 300, 1800)
 AUDIT_KEY = "audit.trail"
@@ -264,11 +273,66 @@ def erasure_step_run(*, outcome_id: int) -> StepResult:
                 return StepResult("skipped", request_id)
             if step.source_key in IDENTITY_KEYS and _others_pending(request):
                 return StepResult("waiting", request_id)
-            result = _erase_one(step, request)
-            _record_done(step, request, result)
+            source = _registered(step.source_key)
+            if getattr(source, "commits_elsewhere", False):
+                interrupted = _mark_external(step)
+                if interrupted is None:
+                    return StepResult("waiting", request_id)
+            else:
+                _record_done(step, request, _erase_one(step, request))
+                return StepResult("done", request_id)
+        # The marker is committed: now the source commits in its own database.
+        return _run_external(step, request, source, interrupted=interrupted)
     except Exception as exc:  # any source failure: recorded, retried, then flagged
         return _step_failed(outcome_id, exc)
-    return StepResult("done", request_id)
+
+
+def _registered(key: str) -> Any:
+    try:
+        return registry.get(key)
+    except KeyError:
+        return None  # _erase_one says so, as a failure of the step
+
+
+def _mark_external(step: SourceOutcome) -> bool | None:
+    """Commit the marker; whether an earlier attempt left one, None if leased."""
+    now = timezone.now()
+    started = step.external_started_at
+    if started is not None and now - started < EXTERNAL_LEASE:
+        return None  # another attempt may be calling the source right now
+    SourceOutcome.objects.filter(pk=step.pk).update(external_started_at=now)
+    step.external_started_at = now
+    return started is not None
+
+
+def _run_external(
+    step: SourceOutcome, request: PrivacyRequest, source: Any, *, interrupted: bool
+) -> StepResult:
+    try:
+        result = _erase_one(step, request)
+    except Exception:
+        # The other database rolled back: no attempt did anything there.
+        SourceOutcome.objects.filter(
+            pk=step.pk, external_started_at=step.external_started_at
+        ).update(external_started_at=None)
+        raise
+    if interrupted and result.outcome == Outcome.NOTHING and request.subject:
+        result = source.interrupted_result()
+    with transaction.atomic():
+        # Recorded by this attempt only if no other attempt took over since.
+        mine = (
+            SourceOutcome.objects.select_for_update()
+            .filter(
+                pk=step.pk,
+                status=SourceOutcome.Status.PENDING,
+                external_started_at=step.external_started_at,
+            )
+            .first()
+        )
+        if mine is None:
+            return StepResult("skipped", request.pk)
+        _record_done(mine, request, result)
+    return StepResult("done", request.pk)
 
 
 def _others_pending(request: PrivacyRequest) -> bool:
@@ -292,6 +356,7 @@ def _record_done(
         attempts=step.attempts + 1,
         needs_attention=False,
         next_attempt_at=None,
+        external_started_at=None,
         finished_at=timezone.now(),
     )
     common.record(

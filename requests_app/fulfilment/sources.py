@@ -125,16 +125,35 @@ class ExternalSQLSource:
     def export(self, subject: Any) -> dict[str, Any]:
         return {"rows": ext.export_rows(spec_of(self.row), subject)}
 
+    # Its erase commits in the other database, outside our transaction.
+    commits_elsewhere = True
+
+    def interrupted_result(self) -> ErasureResult:
+        """What to record when an unrecorded earlier attempt did the work."""
+        modes = set(self.row.erase_modes.values())
+        if not modes - {"keep"}:
+            return self.erase_kept()
+        outcome = Outcome.DELETED if "delete_row" in modes else Outcome.ANONYMISED
+        return ErasureResult(
+            outcome,
+            0,
+            f"done in {self.row.name} by an earlier attempt that was interrupted "
+            "before it was recorded; how many rows is not known",
+        )
+
+    def erase_kept(self) -> ErasureResult:
+        return ErasureResult(
+            Outcome.RETAINED,
+            0,
+            "this system is configured to keep the data",
+            reason=f"kept in {self.row.name}",
+            legal_basis=self.row.keep_legal_basis or "not stated",
+        )
+
     def erase(self, subject: Any, *, actor: Any) -> ErasureResult:
         kind, count = ext.erase_rows(spec_of(self.row), subject)
         if kind == "kept":
-            return ErasureResult(
-                Outcome.RETAINED,
-                0,
-                "this system is configured to keep the data",
-                reason=f"kept in {self.row.name}",
-                legal_basis=self.row.keep_legal_basis or "not stated",
-            )
+            return self.erase_kept()
         if kind == "nothing" or count == 0:
             return ErasureResult(Outcome.NOTHING)
         outcome = Outcome.DELETED if kind == "deleted" else Outcome.ANONYMISED

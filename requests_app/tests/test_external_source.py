@@ -166,6 +166,8 @@ def test_a_down_external_database_leaves_the_request_needing_attention(
     step = SourceOutcome.objects.get(request=req, source_key="external.billing")
     assert step.status == SourceOutcome.Status.FAILED and step.needs_attention
     assert "cannot connect" in step.last_error
+    # Nothing happened there: no later attempt will think an earlier one erased.
+    assert step.external_started_at is None
     req.refresh_from_db()
     assert req.status == PrivacyRequest.Status.IN_PROGRESS and req.needs_attention
     # The profile (the e-mail the external table is searched by) waits for it.
@@ -176,3 +178,54 @@ def test_a_down_external_database_leaves_the_request_needing_attention(
         pk__in=[step.pk, profile.pk]
     )
     assert all(o.status == SourceOutcome.Status.DONE for o in others)
+
+
+def test_an_erase_committed_there_but_not_recorded_here_is_not_called_nothing(
+    request, officer, settings, monkeypatch
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    crm = request.getfixturevalue("sqlite_url")
+    settings.ERASURE_DELAY_HOURS = 0
+    ExternalSource.objects.create(
+        name="CRM",
+        slug="crm",
+        url_encrypted=encrypt_url(crm),
+        table="customers",
+        identity_column="email",
+        export_columns=["full_name", "phone"],
+        erase_modes={"phone": "delete_row"},
+    )
+    ann = DataSubjectFactory(email="ann@example.org")
+    req = verified_for(ann, PrivacyRequest.Type.ERASURE)
+    erasure.erasure_approve(actor=officer, request=req)
+    erasure.erasure_start(request_id=req.pk)
+    step = SourceOutcome.objects.get(request=req, source_key="external.crm")
+
+    # The CRM commits its change, then recording it here fails (a crash).
+    real_record = erasure._record_done
+
+    def crash(*args, **kwargs):
+        raise OSError("worker lost")
+
+    monkeypatch.setattr(erasure, "_record_done", crash)
+    assert erasure.erasure_step_run(outcome_id=step.pk).state == "retry"
+    ann_rows = "SELECT phone FROM customers WHERE email = 'ann@example.org'"
+    assert rows(crm, ann_rows) == []  # gone there, unrecorded here
+    step.refresh_from_db()
+    assert step.status == SourceOutcome.Status.PENDING and step.external_started_at
+    monkeypatch.setattr(erasure, "_record_done", real_record)
+
+    # Within the lease another attempt may still be running: wait.
+    assert erasure.erasure_step_run(outcome_id=step.pk).state == "waiting"
+    # After it, the retry finds nothing left, and says what really happened.
+    later = timezone.now() + erasure.EXTERNAL_LEASE + timedelta(minutes=1)
+    with time_machine.travel(later):
+        assert erasure.erasure_step_run(outcome_id=step.pk).state == "done"
+    step.refresh_from_db()
+    # Not "nothing held": deleted, by the attempt that was cut off.
+    assert step.outcome == Outcome.DELETED and step.items == 0
+    assert "earlier attempt" in step.detail and step.external_started_at is None
