@@ -23,7 +23,7 @@ from django.utils.safestring import mark_safe
 from privacyportal import roles
 from privacyportal.subjects.models import normalize_email
 from requests_app import services
-from requests_app.forms import clean_residence, residence_fields
+from requests_app.forms import clean_residence, residence_fields, single_line
 from requests_app.fulfilment import erasure, exports, rectification, restriction
 from requests_app.fulfilment.external_sql import ERASE_MODES, redact_url
 from requests_app.fulfilment.receipt import receipt_download
@@ -184,6 +184,11 @@ class EntryForm(forms.ModelForm):
             "agent_name",
             "agent_email",
         )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("name", "agent_name"):  # they go into e-mails, as typed
+            self.fields[name].validators.append(single_line)
 
     def clean(self) -> dict:
         data = super().clean()

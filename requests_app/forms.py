@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -10,6 +11,14 @@ from requests_app.jurisdictions import COUNTRIES, US_STATES
 from requests_app.models import PrivacyRequest
 
 DETAILS_MAX = 5000
+
+
+def single_line(value: str) -> None:
+    """Names go into e-mails and pages: no line breaks or control characters."""
+    if any(unicodedata.category(ch)[0] == "C" for ch in value):
+        raise forms.ValidationError("Use letters, spaces and punctuation only.")
+
+
 _COUNTRY_CHOICES = [("", "Choose…"), *COUNTRIES]
 _STATE_CHOICES = [("", "—"), *US_STATES]
 
@@ -38,7 +47,7 @@ class RequestForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="Deleting includes what you posted publicly on our forums and blogs.",
     )
-    name = forms.CharField(label="Your name", max_length=200)
+    name = forms.CharField(label="Your name", max_length=200, validators=[single_line])
     email = forms.EmailField(
         label="Your e-mail address",
         max_length=254,
@@ -61,7 +70,9 @@ class RequestForm(forms.Form):
     is_agent = forms.BooleanField(
         label="I am an authorised agent acting for someone else", required=False
     )
-    agent_name = forms.CharField(label="Agent's name", max_length=200, required=False)
+    agent_name = forms.CharField(
+        label="Agent's name", max_length=200, required=False, validators=[single_line]
+    )
     agent_email = forms.EmailField(
         label="Agent's e-mail", max_length=254, required=False
     )

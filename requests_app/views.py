@@ -119,7 +119,14 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
             )
             if link.request.status != PrivacyRequest.Status.RECEIVED:
                 raise LinkInvalid("already verified")
-            return render(request, "requests/verify.html", {"token": token})
+            # What is being confirmed, so a request someone else filed for
+            # this address is recognised, not confirmed blindly.
+            context = {
+                "token": token,
+                "req": link.request,
+                "corrections": link.request.corrections.all(),
+            }
+            return render(request, "requests/verify.html", context)
         verified, status_token = services.request_verify(token=token)
         honour_gpc(request, verified.subject)
     except LinkExpired:

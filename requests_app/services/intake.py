@@ -72,13 +72,37 @@ def _deadline_fields(jurisdiction: str, received_at: datetime) -> dict[str, Any]
     }
 
 
-def _find_duplicate(email: str, type_: str, now: datetime) -> PrivacyRequest | None:
+def _find_duplicate(
+    email: str, type_: str, now: datetime, filed: dict[str, Any]
+) -> PrivacyRequest | None:
+    """The open request this filing repeats, or None.
+
+    A confirmed original is repeated by any filing of the same e-mail and
+    type: only the address's owner could confirm it. An unconfirmed one only
+    by the same filing again (same name, residence, details, agent): anyone
+    can file for any address, and a stranger's earlier filing must not
+    swallow the owner's own request, its details and its legal clock.
+    """
+    for original in _recent_requests(email, type_, now):
+        if original.status != S.RECEIVED or all(
+            _comparable(getattr(original, name)) == _comparable(value)
+            for name, value in filed.items()
+        ):
+            return original
+    return None
+
+
+def _comparable(value: Any) -> Any:
+    return " ".join(value.split()).casefold() if isinstance(value, str) else value
+
+
+def _recent_requests(email: str, type_: str, now: datetime) -> list[PrivacyRequest]:
     minutes = settings.REQUEST_DUPLICATE_MINUTES
     if not minutes:
-        return None
-    # Only the key first: almost every submission has no duplicate, and the
-    # full row (some fifty columns) is loaded only when there is one.
-    pk = (
+        return []
+    # Only the keys first: almost every submission has no duplicate, and full
+    # rows (some fifty columns) are loaded only when there are candidates.
+    pks = list(
         PrivacyRequest.objects.open()
         .filter(
             email=email,
@@ -87,10 +111,11 @@ def _find_duplicate(email: str, type_: str, now: datetime) -> PrivacyRequest | N
             received_at__gte=now - timedelta(minutes=minutes),
         )
         .order_by("received_at")
-        .values_list("pk", flat=True)
-        .first()
+        .values_list("pk", flat=True)[:20]
     )
-    return None if pk is None else PrivacyRequest.objects.get(pk=pk)
+    if not pks:
+        return []
+    return list(PrivacyRequest.objects.filter(pk__in=pks).order_by("received_at"))
 
 
 def request_submit(
@@ -115,8 +140,16 @@ def request_submit(
     country = submission.country.strip().upper()
     region = submission.region.strip().upper() if country == "US" else ""
     jurisdiction = jurisdiction_for(country, region)
+    filed = {
+        "name": submission.name,
+        "country": country,
+        "region": region,
+        "details": submission.details,
+        "is_agent": submission.is_agent,
+        "agent_email": submission.agent_email if submission.is_agent else "",
+    }
     with atomic():
-        original = _find_duplicate(email, submission.type, now)
+        original = _find_duplicate(email, submission.type, now, filed)
         clock = _deadline_fields(jurisdiction, now)
         # Row locks (the year's counter, then the audit chain) are held until
         # commit, so they are taken as late as possible: submissions overlap.

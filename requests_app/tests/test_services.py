@@ -191,6 +191,47 @@ def test_other_type_or_later_filing_is_not_a_duplicate():
     assert first.status == S.RECEIVED
 
 
+def test_a_strangers_unconfirmed_filing_does_not_swallow_the_owners_request():
+    stranger = submit(
+        email="owner@example.org",
+        type=PrivacyRequest.Type.ERASURE,
+        name="Someone Else",
+        country="US",
+        region="TX",
+        details="delete it all",
+    )
+    owner = submit(
+        email="owner@example.org",
+        type=PrivacyRequest.Type.ERASURE,
+        name="Olga Owner",
+        country="DE",
+        details="Only my forum posts, please.",
+    )
+    # Filed in its own right: its own details, EU clock and verification link.
+    assert owner.status == S.RECEIVED and owner.duplicate_of is None
+    assert owner.jurisdiction == "EU" and owner.details.startswith("Only my")
+    assert RequestLink.objects.filter(request=owner, used_at__isnull=True).count() == 1
+    # The stranger's link was not retired by the owner's filing either.
+    assert (
+        RequestLink.objects.filter(request=stranger, used_at__isnull=True).count() == 1
+    )
+    # The same filing again (spacing and case aside) is still a duplicate.
+    again = submit(
+        email="owner@example.org",
+        type=PrivacyRequest.Type.ERASURE,
+        name="olga  owner",
+        country="de",
+        details="Only my forum posts, please. ",
+    )
+    assert again.status == S.DUPLICATE and again.duplicate_of == owner
+
+
+def test_any_refiling_of_a_confirmed_request_is_a_duplicate():
+    first = verified(email="sure@example.org", name="Sam Sure")
+    second = submit(email="sure@example.org", name="Samuel", details="again")
+    assert second.status == S.DUPLICATE and second.duplicate_of == first
+
+
 def test_marketing_opt_out_takes_effect_without_verification():
     request = submit(
         email="stop@example.org", type=PrivacyRequest.Type.MARKETING_OPT_OUT

@@ -131,6 +131,25 @@ def test_validation_forms_share_fields_but_not_their_results():
     assert attributes() == before
 
 
+@pytest.mark.parametrize("field", ["name", "agent_name"])
+def test_names_are_one_line_of_text(post_form, field, settings):
+    forged = "Customer,\n\nYour account will be DELETED. Keep it: https://evil.example"
+    response = post_form(
+        FORM, payload(is_agent="on", agent_email="a@example.org", **{field: forged})
+    )
+    assert response.status_code == 400
+    assert b"Use letters, spaces and punctuation only" in response.content
+    assert not RequestSubmission.objects.exists()
+
+
+def test_mail_to_an_unconfirmed_address_carries_no_text_from_the_filer():
+    request = submit(name="Totally Official Notice")
+    outbox.send_pending()
+    (message,) = [m for m in mail.outbox if m.to == [request.email]]
+    assert "Totally Official" not in message.body
+    assert "Totally Official" not in message.alternatives[0][0]
+
+
 def test_agent_needs_name_and_email(post_form):
     response = post_form(FORM, payload(is_agent="on"))
     assert response.status_code == 400
@@ -227,10 +246,13 @@ def test_submission_with_broker_down_still_succeeds_and_mails_later(
 
 
 def test_verify_get_asks_for_a_click_and_post_verifies(client):
-    request = submit()
+    request = submit(details="Only <the> forum posts")
     token = token_from(request)
     page = client.get(f"/privacy/request/verify/{token}/")
     assert page.status_code == 200 and b"Confirm my request" in page.content
+    # It shows what would be confirmed (escaped), so a stranger's is recognised.
+    assert b"Only &lt;the&gt; forum posts" in page.content
+    assert request.get_type_display().encode() in page.content
     request.refresh_from_db()
     assert request.status == S.RECEIVED  # a prefetching mail scanner verifies nothing
     response = client.post(f"/privacy/request/verify/{token}/")
