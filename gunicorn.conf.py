@@ -21,3 +21,5 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 timeout = 120
 graceful_timeout = 30
 keepalive = 5
+# The access log's request lines and referrers carry secret link tokens.
+logger_class = "privacyportal.logredact.GunicornLogger"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from consent_app.services import (
     consent_grant,
     consent_withdraw,
 )
+from privacyportal import fastcache
 from privacyportal.audit.services import Actor
 from privacyportal.subjects.models import DataSubject
 
@@ -43,10 +45,20 @@ def preferences(request: HttpRequest) -> HttpResponse:
     """Ask for an address; known or not, the answer is the same page."""
     form = EmailForm(request.POST or None)
     days = settings.CONSENT_PREFERENCE_LINK_DAYS
+    if request.method == "POST" and not _ip_allowed(request):
+        return render(request, "requests/rate_limited.html", status=429)
     if request.method == "POST" and form.is_valid():
         links.preference_link_request_async(email=form.cleaned_data["email"])
         return render(request, "consent/link_sent.html", {"days": days})
     return render(request, "consent/preferences.html", {"form": form, "days": days})
+
+
+def _ip_allowed(request: HttpRequest) -> bool:
+    """Link requests per IP address (hashed): each valid one costs a task."""
+    ip = hashlib.sha256((client_ip(request) or "").encode()).hexdigest()[:32]
+    limit = settings.CONSENT_LINK_REQUESTS_PER_IP
+    counts = fastcache.count([(f"rl:consent:link-ip:{ip}", 3600, limit)])
+    return counts[-1] <= limit
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:

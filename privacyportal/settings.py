@@ -285,6 +285,10 @@ CONSENT_PREFERENCE_LINK_DAYS = config.integer(
 CONSENT_PREFERENCE_LINKS_PER_HOUR = config.integer(
     "CONSENT_PREFERENCE_LINKS_PER_HOUR", 5, minimum=1
 )
+# Link requests (any address) per IP address per hour: each one is a task.
+CONSENT_LINK_REQUESTS_PER_IP = config.integer(
+    "CONSENT_LINK_REQUESTS_PER_IP", 20, minimum=1
+)
 # RFC 8058 unsubscribe tokens must outlive the e-mails that carry them.
 CONSENT_UNSUBSCRIBE_TOKEN_DAYS = config.integer(
     "CONSENT_UNSUBSCRIBE_TOKEN_DAYS", 90, minimum=60
@@ -314,6 +318,10 @@ RETENTION_GRACE_DAYS = config.integer("RETENTION_GRACE_DAYS", 7)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Secret link tokens never reach a log (Django logs 4xx/5xx paths).
+    "filters": {"redact_tokens": {"()": "privacyportal.logredact.RedactTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": config.string("LOG_LEVEL", "INFO")},
 }

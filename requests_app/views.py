@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consent_app.gpc import gpc_requested, honour_gpc
@@ -109,6 +110,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
     return render(request, "requests/sent.html")
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks for a click (mail scanners prefetch links); POST verifies."""
@@ -136,6 +138,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("requests:status", token=status_token)
 
 
+@never_cache
 @require_POST
 def resend(request: HttpRequest, token: str) -> HttpResponse:
     if not ratelimit.hit("resend", _ip(request), settings.REQUEST_RESEND_RATE):
@@ -149,6 +152,7 @@ def resend(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "requests/link_sent.html")
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def lost_link(request: HttpRequest) -> HttpResponse:
     """Ask for a new status link by e-mail and reference.
@@ -208,6 +212,7 @@ def _status_page(
 def with_status_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Resolve the status link first; any bad link gets the neutral page."""
 
+    @never_cache  # pages behind a secret link stay out of every cache
     @wraps(view)
     def wrapped(request: HttpRequest, token: str) -> HttpResponse:
         try:
@@ -304,6 +309,7 @@ def _export_gone(request: HttpRequest, expired: bool) -> HttpResponse:
     return _invalid_link(request, "", expired=expired)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def export_download(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners prefetch links); POST downloads once."""

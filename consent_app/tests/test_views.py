@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from consent_app.apikeys import api_key_create, api_key_revoke
@@ -290,3 +291,22 @@ def test_preference_form_does_the_same_work_for_known_and_unknown_addresses(
             client.post("/privacy/preferences/", {"email": email})
     assert enqueued == [("known@example.org",), ("nobody@example.org",)]
     assert not ConsentLink.objects.exists()
+
+
+@pytest.mark.django_db
+def test_link_requests_are_limited_per_ip_address(client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CONSENT_LINK_REQUESTS_PER_IP = 2
+    codes = [
+        client.post("/privacy/preferences/", {"email": f"p{i}@example.org"}).status_code
+        for i in range(3)
+    ]
+    assert codes == [200, 200, 429]
+    other = Client(REMOTE_ADDR="198.51.100.3")
+    assert (
+        other.post("/privacy/preferences/", {"email": "x@example.org"}).status_code
+        == 200
+    )
+    cache.clear()

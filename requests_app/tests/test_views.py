@@ -262,6 +262,8 @@ def test_verify_get_asks_for_a_click_and_post_verifies(client):
     assert request.status == S.VERIFIED
     status = client.get(response["Location"])
     assert request.reference.encode() in status.content
+    # Pages behind a secret link stay out of every cache.
+    assert "no-store" in status["Cache-Control"] and "no-store" in page["Cache-Control"]
 
 
 def neutral(response) -> bytes:
