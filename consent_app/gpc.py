@@ -16,7 +16,9 @@ def gpc_requested(request: HttpRequest) -> bool:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    from privacyportal.netaddr import client_ip as address
+
+    return address(request) or None
 
 
 def honour_gpc(request: HttpRequest, subject: Any) -> bool:

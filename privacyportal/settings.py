@@ -226,6 +226,10 @@ CSRF_COOKIE_SECURE = config.boolean("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = config.integer("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = config.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = config.boolean("SECURE_HSTS_PRELOAD", True)
+# Trusted reverse proxies in front of the web server (0: clients connect
+# directly). Rate limits and GPC evidence then read the client's address from
+# X-Forwarded-For; with 0 the header is ignored (clients could forge it).
+PROXY_COUNT = config.integer("PROXY_COUNT", 0, minimum=0)
 if config.boolean("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"

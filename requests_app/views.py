@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from consent_app.gpc import gpc_requested, honour_gpc
 from privacyportal.audit.services import Actor
+from privacyportal.netaddr import client_ip
 from privacyportal.tasks import enqueue
 from requests_app import ratelimit, services
 from requests_app.forms import (
@@ -35,7 +36,7 @@ from requests_app.tasks import status_link_resend_task
 
 
 def _ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    return client_ip(request)
 
 
 def _limited(request: HttpRequest) -> HttpResponse:

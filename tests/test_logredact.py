@@ -72,3 +72,25 @@ def test_gunicorn_access_lines_carry_no_token():
 
     atoms = logger.atoms(resp, req, environ, timedelta(seconds=0.1))
     assert all(TOKEN not in str(value) for value in atoms.values())
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.5", "10.0.0.2"),  # no proxy trusted: the header is ignored
+        (1, "203.0.113.5", "203.0.113.5"),
+        (1, "6.6.6.6, 203.0.113.5", "203.0.113.5"),  # the forged entry is skipped
+        (2, "203.0.113.5, 10.0.0.9", "203.0.113.5"),
+        (1, "", "10.0.0.2"),  # header missing: the peer
+    ],
+)
+def test_client_address_behind_trusted_proxies(settings, proxies, forwarded, expected):
+    from django.test import RequestFactory
+
+    from privacyportal.netaddr import client_ip
+
+    settings.PROXY_COUNT = proxies
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded
+    )
+    assert client_ip(request) == expected
