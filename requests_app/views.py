@@ -10,7 +10,6 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -318,8 +317,7 @@ def export_download(request: HttpRequest, token: str) -> HttpResponse:
         if request.method == "GET":
             package = exports.export_find(token)
             return render(request, "requests/export.html", {"package": package})
-        package = exports.export_download(token=token, ip=_ip(request))
-        handle = default_storage.open(package.file, "rb")
+        package, handle = exports.export_download(token=token, ip=_ip(request))
     except LinkExpired:
         return _export_gone(request, expired=True)
     except (LinkInvalid, OSError):

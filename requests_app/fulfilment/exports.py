@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -291,8 +291,12 @@ def export_find(token: str, *, now=None) -> ExportPackage:
     return package
 
 
-def export_download(*, token: str, ip: str = "") -> ExportPackage:
-    """Count one download (audited) and return the package; raises like find."""
+def export_download(*, token: str, ip: str = "") -> tuple[ExportPackage, IO[bytes]]:
+    """Count one download (audited); the package and its open file.
+
+    Raises like ``export_find``, or OSError when the file cannot be opened:
+    then nothing is counted, so a missing file does not use up a download.
+    """
     now = timezone.now()
     with transaction.atomic():
         package = export_find(token, now=now)
@@ -317,7 +321,9 @@ def export_download(*, token: str, ip: str = "") -> ExportPackage:
             },
             personal={"ip": ip} if ip else None,
         )
-    return package
+        # Inside the transaction: if it fails, the count rolls back.
+        handle = default_storage.open(package.file, "rb")
+    return package, handle
 
 
 def exports_dispatch(now=None) -> dict[str, int]:

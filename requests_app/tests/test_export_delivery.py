@@ -111,6 +111,22 @@ def test_each_download_is_counted_and_audited_until_the_limit(subject, officer, 
     assert sorted(e.data["download"] for e in audited) == [1, 2, 3]
 
 
+def test_a_missing_file_does_not_use_up_a_download(subject, officer, client):
+    from django.core.files.storage import default_storage
+
+    package, token = delivered(subject, officer)
+    package.refresh_from_db()
+    kept = default_storage.open(package.file, "rb").read()
+    default_storage.delete(package.file)
+    assert client.post(f"/privacy/export/{token}/").status_code == 404
+    package.refresh_from_db()
+    assert package.download_count == 0
+    assert not AuditEvent.objects.filter(action="requests.export.downloaded").exists()
+    with default_storage.open(package.file, "wb") as restored:  # back again
+        restored.write(kept)
+    assert client.post(f"/privacy/export/{token}/").status_code == 200
+
+
 def test_expired_and_altered_links_get_the_neutral_page(subject, officer, client):
     package, token = delivered(subject, officer)
     altered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
