@@ -28,11 +28,19 @@ class Rule:
     previous_days: int | None = None
 
 
+def _shortened(rule: Rule) -> bool:
+    """Whether the grace period applies: a known previous duration no longer
+    than the new one means this rule was not shortened (so no waiting)."""
+    if rule.not_before is None:
+        return False
+    return rule.previous_days is None or rule.previous_days > (rule.days or 0)
+
+
 def purge_after(base: datetime | None, rule: Rule) -> datetime | None:
     if base is None or rule.days is None:
         return None
     due = base + timedelta(days=rule.days)
-    if rule.not_before and due < rule.not_before:
+    if _shortened(rule) and due < rule.not_before:
         if rule.previous_days is not None:
             # The replaced duration still rules until the grace period ends.
             return min(base + timedelta(days=rule.previous_days), rule.not_before)
@@ -45,7 +53,7 @@ def expression(base_field: str, rule: Rule) -> Expression | Value:
     if rule.days is None:
         return Value(None)
     shifted = F(base_field) + timedelta(days=rule.days)
-    if rule.not_before is None:
+    if not _shortened(rule):
         return shifted
     cutoff = rule.not_before - timedelta(days=rule.days)
     earlier = []

@@ -25,8 +25,12 @@ class RecordingSettings(models.Model):
     recording_until_deleted = models.BooleanField(default=False)
     transcript_days = models.PositiveIntegerField(null=True, blank=True)
     transcript_until_deleted = models.BooleanField(default=False)
-    # End of the grace period of the customer's last shortening change.
+    # End of the grace period of the customer's last shortening change, and
+    # per kind the duration in force until then (None: "until deleted", or
+    # the kind was not shortened and its own duration applies).
     not_before = models.DateTimeField(null=True, blank=True)
+    recording_previous_days = models.PositiveIntegerField(null=True, blank=True)
+    transcript_previous_days = models.PositiveIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

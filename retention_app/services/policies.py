@@ -190,12 +190,35 @@ def content_rule(organization_id: int, kind: str) -> expiry.Rule:
 
 
 def content_rule_unsaved(own: RecordingSettings, kind: str) -> expiry.Rule:
+    """The customer's rule for a kind; during the customer's grace period with
+    the duration in force until it ends (which covers a return to the
+    default policy as well as a shorter own setting)."""
     if own.explicit(kind):
         until = getattr(own, f"{kind}_until_deleted")
         days = None if until else getattr(own, f"{kind}_days")
-        return expiry.Rule(days, own.not_before, CUSTOMER_RULE)
-    policy = policy_get(_category(kind))
-    return policy_rule(policy)
+        rule = expiry.Rule(days, None, CUSTOMER_RULE)
+    else:
+        rule = policy_rule(policy_get(_category(kind)))
+    if own.not_before is None or own.not_before <= timezone.now():
+        return rule
+    return expiry.Rule(
+        rule.days,
+        own.not_before,
+        rule.label,
+        previous_days=getattr(own, f"{kind}_previous_days"),
+    )
+
+
+def _in_force(own: RecordingSettings, kind: str, rule: expiry.Rule) -> int | None:
+    """Days in force for a kind now (None: kept until deleted)."""
+    pending = own.not_before is not None and timezone.now() < own.not_before
+    if (
+        pending
+        and rule.previous_days is not None
+        and rule.previous_days > (rule.days or 0)
+    ):
+        return rule.previous_days
+    return rule.days
 
 
 def policy_rule(policy: RetentionPolicy) -> expiry.Rule:
@@ -237,14 +260,21 @@ def recording_settings_update(
             transcript_days,
             transcript_until_deleted,
         )
+        in_force = {k: _in_force(own, k, old[k]) for k in old}
         new = {k: content_rule_unsaved(own, k) for k in old}
-        shortens = any(_shortens(old[k], new[k]) for k in old)
+        shortened = {
+            k: new[k].days is not None
+            and (in_force[k] is None or new[k].days < in_force[k])
+            for k in old
+        }
+        shortens = any(_shortens(old[k], new[k]) for k in old) or any(
+            shortened.values()
+        )
         effect = timezone.now() + timedelta(days=settings.RETENTION_GRACE_DAYS)
         if shortens and not confirmed:
             due = _settings_preview(organization_id, new)
             raise ConfirmationRequired(ChangePreview(True, effect, Due(0), due))
-        if shortens:
-            own.not_before = effect
+        _customer_grace(own, shortened, in_force, new, effect)
         own.save()
         audit.record(
             "retention.settings.changed",
@@ -261,6 +291,31 @@ def recording_settings_update(
         )
     recompute_organization(organization_id)
     return own
+
+
+def _customer_grace(
+    own: RecordingSettings,
+    shortened: dict[str, bool],
+    in_force: dict[str, int | None],
+    new: dict[str, expiry.Rule],
+    effect: Any,
+) -> None:
+    """Per kind, what applies until a shortening's grace period ends."""
+    if not any(shortened.values()):
+        pending = own.not_before is not None and timezone.now() < own.not_before
+        if not pending:
+            own.not_before = None
+        for kind in shortened:
+            # Not shortened now: its own duration, or the one still in force.
+            keep = pending and in_force[kind] is not None
+            setattr(own, f"{kind}_previous_days", in_force[kind] if keep else None)
+        return
+    own.not_before = effect
+    for kind, cut in shortened.items():
+        # A shortened kind keeps the duration in force (None: it was kept
+        # until deleted, so nothing is due before the grace ends); another
+        # kind keeps its own duration, which means no waiting for it.
+        setattr(own, f"{kind}_previous_days", in_force[kind] if cut else new[kind].days)
 
 
 def _settings_preview(organization_id: int, new: dict[str, expiry.Rule]) -> Due:

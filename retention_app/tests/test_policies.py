@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from privacyportal.audit.models import AuditEvent
 from retention_app.categories import CALL_RECORDS, RECORDINGS, recording_category
-from retention_app.models import Recording, RetentionPolicy
+from retention_app.models import Recording, RecordingSettings, RetentionPolicy
 from retention_app.services import (
     ConfirmationRequired,
     PolicyError,
@@ -193,3 +193,40 @@ def test_a_change_during_a_grace_period_compares_with_the_duration_in_force(
     policy_change(actor=officer, policy=policy, days=in_force + 1, confirmed=True)
     policy.refresh_from_db()
     assert policy.previous_days is None and policy.not_before is None
+
+
+def test_a_customers_shortening_keeps_what_was_due_and_spares_the_other_kind(
+    actor, settings
+):
+    settings.RETENTION_GRACE_DAYS = 7
+    org = RecordingFactory().organization
+    default = policy_get(recording_category).days  # 365
+    old, middle, young = (register(actor, org.pk, age) for age in (400, 100, 10))
+    recording_settings_update(
+        actor=actor, organization_id=org.pk, recording_days=30, confirmed=True
+    )
+    grace_end = RecordingSettings.objects.get(organization_id=org.pk).not_before
+    for item in (old, middle, young):
+        item.refresh_from_db()
+    # Due under the default still in force: keeps its date (already past).
+    assert old.purge_after == old.started_at + timedelta(days=default)
+    # Due only because of the change: when the grace period ends.
+    assert middle.purge_after == grace_end
+    # Due after the grace period under the new setting: its own date.
+    assert young.purge_after == young.started_at + timedelta(days=30)
+
+
+def test_returning_to_a_shorter_default_also_waits_for_the_grace_period(
+    actor, settings
+):
+    settings.RETENTION_GRACE_DAYS = 7
+    org = RecordingFactory().organization
+    recording_settings_update(actor=actor, organization_id=org.pk, recording_days=730)
+    item = register(actor, org.pk, 500)
+    assert item.purge_after == item.started_at + timedelta(days=730)
+    with pytest.raises(ConfirmationRequired):  # back to the default: shorter
+        recording_settings_update(actor=actor, organization_id=org.pk)
+    recording_settings_update(actor=actor, organization_id=org.pk, confirmed=True)
+    item.refresh_from_db()
+    grace_end = RecordingSettings.objects.get(organization_id=org.pk).not_before
+    assert grace_end is not None and item.purge_after == grace_end
