@@ -137,7 +137,8 @@ def preference_link_request_async(*, email: str) -> None:
     from consent_app.tasks import preference_link_task
     from privacyportal.tasks import enqueue
 
-    enqueue(preference_link_task, email)
+    # Kept if the broker is down: the address exists nowhere else yet.
+    enqueue(preference_link_task, email, keep=True)
 
 
 # --- one-click unsubscribe (RFC 8058) ---------------------------------------------

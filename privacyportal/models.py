@@ -41,3 +41,23 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} → {self.to} ({self.status})"
+
+
+class PendingTask(models.Model):
+    """A task the broker refused, kept until the re-dispatch job can send it.
+
+    Only for work that exists nowhere else (a public "send me a link" request
+    carries its e-mail address in the task itself); work recorded in its own
+    table is re-dispatched from there. The row is deleted once sent.
+    """
+
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.created_at:%Y-%m-%d %H:%M})"

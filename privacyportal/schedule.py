@@ -32,6 +32,12 @@ JOBS: list[Job] = [
         "Sends e-mails recorded in the outbox but never picked up (broker was down).",
     ),
     Job(
+        "Re-dispatch kept tasks",
+        "privacyportal.tasks.pending_tasks_redispatch_task",
+        5,
+        "Sends public link requests the broker refused (kept in the database).",
+    ),
+    Job(
         "Purge old sent e-mails",
         "privacyportal.tasks.purge_sent_email_task",
         24 * 60,

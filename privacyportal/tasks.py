@@ -8,17 +8,20 @@ from typing import Any
 from celery import shared_task
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
 HEARTBEAT_KEY = "portal:worker-heartbeat"
 
 
-def enqueue(task: Any, *args: Any, **kwargs: Any) -> None:
+def enqueue(task: Any, *args: Any, keep: bool = False, **kwargs: Any) -> None:
     """Send a task once the current transaction commits; never raise to the caller.
 
-    The database already records the work, so a broker outage only delays it:
-    the periodic re-dispatch job of the owning app sends it later.
+    Usually the database already records the work, so a broker outage only
+    delays it: the periodic re-dispatch job of the owning app sends it later.
+    With ``keep`` the work exists only in this task (its JSON arguments), so a
+    refused send is stored as a PendingTask for ``pending_tasks_redispatch``.
     """
 
     def send() -> None:
@@ -30,8 +33,44 @@ def enqueue(task: Any, *args: Any, **kwargs: Any) -> None:
                 task.name,
                 exc_info=True,
             )
+            if keep:
+                _keep(task.name, args)
 
     transaction.on_commit(send)
+
+
+def _keep(name: str, args: tuple) -> None:
+    from privacyportal.models import PendingTask
+
+    try:
+        PendingTask.objects.create(name=name, args=list(args))
+    except Exception:  # the database too: nothing left to keep it in
+        log.error("lost task %s: broker and database unavailable", name)
+
+
+# Sent per run; a row refused this many times is left for an operator (logged).
+PENDING_BATCH = 500
+PENDING_MAX_ATTEMPTS = 50
+
+
+def pending_tasks_redispatch() -> int:
+    """Send kept tasks, oldest first; each row goes once the broker took it."""
+    from celery import current_app
+
+    from privacyportal.models import PendingTask
+
+    sent = 0
+    rows = PendingTask.objects.filter(attempts__lt=PENDING_MAX_ATTEMPTS)
+    for row in rows[:PENDING_BATCH]:
+        try:
+            current_app.send_task(row.name, args=row.args)
+        except Exception:
+            PendingTask.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+            log.warning("broker still refuses %s", row.name, exc_info=True)
+            break  # the broker is down: the rest wait for the next run
+        PendingTask.objects.filter(pk=row.pk).delete()
+        sent += 1
+    return sent
 
 
 @shared_task(
@@ -51,6 +90,11 @@ def redispatch_email_task() -> int:
     from privacyportal.mail import redispatch_pending
 
     return redispatch_pending()
+
+
+@shared_task(name="privacyportal.tasks.pending_tasks_redispatch_task")
+def pending_tasks_redispatch_task() -> int:
+    return pending_tasks_redispatch()
 
 
 @shared_task(name="privacyportal.tasks.purge_sent_email_task")

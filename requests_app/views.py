@@ -172,7 +172,8 @@ def lost_link(request: HttpRequest) -> HttpResponse:
         return _limited(request)
     if not valid:
         return render(request, "requests/lost_link.html", {"form": form}, status=400)
-    enqueue(status_link_resend_task, email, form.cleaned_data["reference"])
+    # Kept if the broker is down: the request exists nowhere else yet.
+    enqueue(status_link_resend_task, email, form.cleaned_data["reference"], keep=True)
     return render(request, "requests/lost_link_sent.html")
 
 
