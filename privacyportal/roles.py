@@ -18,6 +18,7 @@ ROLES = (PRIVACY_OFFICER, PRIVACY_ANALYST, AUDITOR, SUPPORT)
 
 # Apps whose models staff work with.
 PORTAL_APPS = (
+    "portal",  # the e-mail outbox and kept tasks (read-only in the admin)
     "subjects",
     "audit",
     "requests_app",

@@ -87,3 +87,26 @@ def test_the_public_link_requests_are_kept(
     assert sorted(PendingTask.objects.values_list("name", flat=True)) == sorted(
         [preference_link_task.name, status_link_resend_task.name]
     )
+
+
+def test_operators_see_the_queues_and_change_nothing(client):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from privacyportal.models import OutboundEmail
+
+    OutboundEmail.objects.create(
+        key="k1", to="ann@example.org", template="request_verify"
+    )
+    PendingTask.objects.create(name="tests.kept", args=["ann@example.org"])
+    officer = get_user_model().objects.create_user(
+        "ops", "ops@staff.example", "x", is_staff=True
+    )
+    officer.groups.add(Group.objects.get(name="Privacy Officer"))
+    client.force_login(officer)
+    outbox = client.get("/admin/portal/outboundemail/")
+    kept = client.get("/admin/portal/pendingtask/")
+    assert outbox.status_code == 200 and b"ann@example.org" in outbox.content
+    assert kept.status_code == 200 and b"tests.kept" in kept.content
+    assert b"ann@example.org" not in kept.content  # its arguments stay hidden
+    assert client.get("/admin/portal/outboundemail/add/").status_code == 403
