@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -54,11 +53,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 def _ip_allowed(request: HttpRequest) -> bool:
-    """Link requests per IP address (hashed): each valid one costs a task."""
-    ip = hashlib.sha256((client_ip(request) or "").encode()).hexdigest()[:32]
+    """Link requests per IP address per hour: each valid one costs a task."""
     limit = settings.CONSENT_LINK_REQUESTS_PER_IP
-    counts = fastcache.count([(f"rl:consent:link-ip:{ip}", 3600, limit)])
-    return counts[-1] <= limit
+    return fastcache.hits("consent", [("link-ip", client_ip(request) or "", limit)])
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:

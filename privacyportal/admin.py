@@ -7,23 +7,10 @@ rows piling up), and change nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from privacyportal.audit.admin import ReadOnlyLedgerAdmin as ReadOnlyAdmin
 from privacyportal.models import OutboundEmail, PendingTask
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(OutboundEmail)
@@ -36,7 +23,6 @@ class OutboundEmailAdmin(ReadOnlyAdmin):
     # Context and headers are scrubbed once sent; before that they may hold a
     # link's minting reference, which is of no use to a reader.
     exclude = ("context", "headers")
-    show_full_result_count = False
 
 
 @admin.register(PendingTask)

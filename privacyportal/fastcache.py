@@ -11,6 +11,7 @@ the portable path through the cache API, with the same meaning.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Sequence
@@ -118,3 +119,27 @@ def delete(key: str) -> None:
         cache.delete(key)
     else:
         client.delete(cache.make_and_validate_key(key))
+
+
+def hits(
+    namespace: str, checks: Sequence[tuple[str, str, int]], window: int = 3600
+) -> bool:
+    """Count one attempt against each (scope, identity, limit); True if all allow.
+
+    Fixed windows, in order, in one round trip: once a check is over its limit
+    the later ones are not counted (an address over its limit cannot use up the
+    quota of the e-mail addresses it posts). Identities are hashed, so the
+    cache never holds an e-mail or IP address.
+    """
+    keys = [
+        (f"rl:{namespace}:{scope}:{_digest(identity)}", window, limit)
+        for scope, identity, limit in checks
+    ]
+    counts = count(keys)
+    return len(counts) == len(checks) and all(
+        n <= limit for n, (_, _, limit) in zip(counts, checks, strict=True)
+    )
+
+
+def _digest(identity: str) -> str:
+    return hashlib.sha256(identity.strip().lower().encode()).hexdigest()[:32]
