@@ -1,0 +1,81 @@
+"""`.ci/run` installs what the tests need on a fresh machine, or says why it cannot.
+
+A heuristic once decided whether Chromium was needed (grep for "playwright" in test
+files), missed the import in conftest.py, and CI on a fresh machine failed. These
+tests run the real install script with a stand-in `apt-get` on PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / ".ci" / "install-chromium"
+
+
+def fake_apt(tmp_path: Path, *, creates: Path | None, fails: bool = False) -> dict:
+    """A PATH whose apt-get logs its calls and 'installs' by creating `creates`."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "apt.log"
+    body = f'echo "$@" >> {log}\n'
+    if fails:
+        body += '[ "$1" = install ] && exit 100\n'
+    if creates is not None:
+        body += f'if [ "$1" = install ]; then printf "#!/bin/sh\\n" > {creates}; '
+        body += f"chmod +x {creates}; fi\n"
+    apt = bindir / "apt-get"
+    apt.write_text("#!/bin/sh\n" + body + "exit 0\n")
+    apt.chmod(apt.stat().st_mode | stat.S_IEXEC)
+    return {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
+
+
+def run(env: dict, chromium: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(SCRIPT)],
+        env={**env, "CHROMIUM": str(chromium)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_missing_chromium_is_installed_with_apt(tmp_path):
+    chromium = tmp_path / "chromium"
+    done = run(fake_apt(tmp_path, creates=chromium), chromium)
+    assert done.returncode == 0, done.stderr
+    assert chromium.exists()
+    assert "install -y -qq chromium" in (tmp_path / "apt.log").read_text()
+
+
+def test_present_chromium_installs_nothing(tmp_path):
+    chromium = tmp_path / "chromium"
+    chromium.write_text("#!/bin/sh\n")
+    chromium.chmod(0o755)
+    done = run(fake_apt(tmp_path, creates=None), chromium)
+    assert done.returncode == 0
+    assert not (tmp_path / "apt.log").exists()
+
+
+def test_failed_install_fails_ci_with_a_message(tmp_path):
+    chromium = tmp_path / "chromium"
+    done = run(fake_apt(tmp_path, creates=None, fails=True), chromium)
+    assert done.returncode != 0
+    assert "FAILED to install Debian's chromium" in done.stderr
+
+
+def test_install_that_leaves_no_browser_fails(tmp_path):
+    chromium = tmp_path / "chromium"
+    done = run(fake_apt(tmp_path, creates=None), chromium)
+    assert done.returncode != 0
+    assert "FAILED" in done.stderr
+
+
+def test_ci_run_calls_the_installer_unconditionally():
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert "bash .ci/install-chromium" in lines
+    assert lines.index("bash .ci/install-chromium") < lines.index("make test")
