@@ -11,10 +11,13 @@ class ConsentConfig(AppConfig):
         from consent_app import links
         from consent_app.services import withdraw_for_child
         from consent_app.sources import ConsentLedgerSource
+        from consent_app.story import consent_sections
         from privacyportal import mail, registry, schedule
+        from privacyportal.subjects import story
         from privacyportal.subjects.services import UNDER_13_HOOKS
 
         registry.register(ConsentLedgerSource())
+        story.register("consent", consent_sections, order=30)
         mail.register_minter("consent.link", links.mint)
         if withdraw_for_child not in UNDER_13_HOOKS:
             UNDER_13_HOOKS.append(withdraw_for_child)

@@ -9,13 +9,16 @@ class RequestsConfig(AppConfig):
 
     def ready(self) -> None:
         from privacyportal import mail, registry, retention, schedule
+        from privacyportal.subjects import story
         from privacyportal.subjects.services import UNDER_13_HOOKS
         from requests_app.fulfilment import categories, exports, sources
         from requests_app.fulfilment.restriction import child_erasure_request
         from requests_app.services import common
+        from requests_app.story import request_sections
 
         _connect_clock_cache_signals()
         registry.register(sources.PrivacyRequestSource())
+        story.register("requests", request_sections, order=20)
         mail.register_minter(exports.MINTER, exports.export_mint)
         mail.register_minter(common.LINK_MINTER, common.link_mint)
         registry.registry.add_provider(sources.external_sources)

@@ -9,12 +9,15 @@ class RetentionConfig(AppConfig):
 
     def ready(self) -> None:
         from privacyportal import registry, retention, schedule
+        from privacyportal.subjects import story
         from retention_app import categories, sources
         from retention_app.services.holds import active_holds
+        from retention_app.story import retention_sections
 
         for category in categories.ALL:
             retention.register(category)
         retention.set_hold_provider(active_holds)
+        story.register("retention", retention_sections, order=40)
         registry.register(sources.RecordingSource())
         registry.register(sources.CallRecordSource())
         registry.register(sources.ApplicantSource())

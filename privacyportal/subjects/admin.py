@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, reverse
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html_join
 
-from privacyportal.subjects import services
+from privacyportal.subjects import services, story
 from privacyportal.subjects.models import DataSubject, Device, Organization
 
 # (label, admin URL name, extra args) of per-subject evidence downloads.
@@ -37,8 +40,63 @@ class DeviceInline(admin.TabularInline):
         return False
 
 
+class ListField(forms.CharField):
+    """A JSON list edited as one value per line (staff never see `[]`)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list):
+            return "\n".join(str(v) for v in value)
+        return value or ""
+
+    def to_python(self, value: Any) -> list[str]:
+        lines = (line.strip() for line in str(value or "").splitlines())
+        return [line for line in lines if line]
+
+
+class PairsField(forms.CharField):
+    """A JSON object edited as `name: value` lines (staff never see `{}`)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, dict):
+            return "\n".join(f"{k}: {v}" for k, v in value.items())
+        return value or ""
+
+    def to_python(self, value: Any) -> dict[str, str]:
+        pairs = {}
+        for number, line in enumerate(str(value or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, rest = line.partition(":")
+            if not sep or not name.strip():
+                raise forms.ValidationError(
+                    f"Line {number} needs the form 'name: value' (for example "
+                    "'age range: 25-34')."
+                )
+            pairs[name.strip()] = rest.strip()
+        return pairs
+
+
+class DataSubjectForm(forms.ModelForm):
+    ip_addresses = ListField(
+        required=False, label="IP addresses", help_text="One address per line."
+    )
+    demographics = PairsField(
+        required=False, help_text="One 'name: value' per line, e.g. 'age range: 25-34'."
+    )
+
+    class Meta:
+        model = DataSubject
+        fields = services.EDITABLE_FIELDS
+
+
 @admin.register(DataSubject)
 class DataSubjectAdmin(admin.ModelAdmin):
+    form = DataSubjectForm
+    change_form_template = "admin/subjects/datasubject/change_form.html"
     list_display = (
         "id",
         "email",
@@ -114,6 +172,27 @@ class DataSubjectAdmin(admin.ModelAdmin):
             )
             obj.pk = created.pk
 
+    def get_urls(self) -> list:
+        pack = path(
+            "<path:object_id>/evidence-pack/",
+            self.admin_site.admin_view(self.evidence_pack_view),
+            name="subjects_datasubject_evidence_pack",
+        )
+        return [pack, *super().get_urls()]
+
+    def evidence_pack_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The whole story as a ZIP, for anyone who may view data subjects."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        subject = get_object_or_404(DataSubject, pk=object_id)
+        pack = services.subject_evidence_pack(actor=request.user, subject=subject)
+        response = HttpResponse(pack, content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="evidence-pack-subject-{subject.pk}.zip"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
     def change_view(
         self,
         request: HttpRequest,
@@ -121,6 +200,16 @@ class DataSubjectAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
+        if request.method == "GET" and object_id.isdigit():
+            subject = DataSubject.objects.filter(pk=object_id).first()
+            if subject is not None and self.has_view_permission(request, subject):
+                extra_context = {
+                    **(extra_context or {}),
+                    "story": story.sections(subject),
+                    "evidence_pack_url": reverse(
+                        "admin:subjects_datasubject_evidence_pack", args=[subject.pk]
+                    ),
+                }
         response = super().change_view(request, object_id, form_url, extra_context)
         if (
             request.method == "GET"

@@ -10,6 +10,9 @@ class SubjectsConfig(AppConfig):
 
     def ready(self) -> None:
         from privacyportal import registry
+        from privacyportal.subjects import story
         from privacyportal.subjects.sources import SubjectProfileSource
 
         registry.register(SubjectProfileSource())
+        story.register("profile", story.profile_sections, order=0)
+        story.register_audit_sections()

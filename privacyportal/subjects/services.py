@@ -278,3 +278,26 @@ def organization_update(
             target=organization,
             data={"fields": allowed},
         )
+
+
+def subject_evidence_pack(*, actor: Any, subject: DataSubject) -> bytes:
+    """Build a person's evidence pack; handing it out is itself recorded."""
+    from privacyportal.subjects import evidence, story
+
+    sections = story.sections(subject)
+    pack = evidence.build(subject, sections, prepared_by=audit_label(actor))
+    with transaction.atomic():
+        audit.record(
+            "subjects.subject.evidence_pack",
+            actor=actor,
+            target=subject,
+            subject_id=subject.pk,
+            data={"rows": {s.key: len(s.rows) for s in sections}},
+        )
+    return pack
+
+
+def audit_label(actor: Any) -> str:
+    from privacyportal.audit.services import as_actor
+
+    return as_actor(actor).label

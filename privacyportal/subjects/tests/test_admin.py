@@ -50,9 +50,9 @@ def test_admin_edit_goes_through_the_service(admin_client):
         "title": "",
         "company": "",
         "account_username": "",
-        "ip_addresses": "[]",
+        "ip_addresses": "",
         "domain": "",
-        "demographics": "{}",
+        "demographics": "",
         "devices-TOTAL_FORMS": "0",
         "devices-INITIAL_FORMS": "0",
     }

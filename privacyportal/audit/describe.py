@@ -1,0 +1,46 @@
+"""Audit action codes in the words staff use.
+
+Codes stay machine-friendly in the ledger (``requests.request.verified``);
+staff pages never show them. Known actions have a sentence here; any other
+code is turned into words from its parts, so a new action is never shown raw.
+"""
+
+from __future__ import annotations
+
+AREAS = {
+    "requests": "Privacy request",
+    "consent": "Consent",
+    "retention": "Retention",
+    "subjects": "Data subject",
+    "audit": "Audit trail",
+}
+
+SENTENCES: dict[str, str] = {
+    "subjects.subject.viewed": "Record viewed by staff",
+    "subjects.subject.created": "Record created",
+    "subjects.subject.updated": "Record changed",
+    "subjects.subject.anonymised": "Record anonymised",
+    "subjects.subject.restricted": "Processing restricted",
+    "subjects.subject.objected": "Objection recorded",
+    "subjects.subject.marketing_opted_out": "Opted out of marketing",
+    "subjects.subject.evidence_pack": "Evidence pack downloaded",
+    "subjects.device.added": "Device recorded",
+    "consent.evidence.downloaded": "Consent evidence downloaded",
+    "consent.ledger.redacted": "Consent history redacted",
+    "consent.preference_link.sent": "Preference-centre link sent",
+    "requests.export.downloaded": "Data export downloaded",
+}
+
+
+def register(code: str, sentence: str) -> None:
+    """Apps may name their own actions next to the code that records them."""
+    SENTENCES[code] = sentence
+
+
+def describe(code: str) -> str:
+    if code in SENTENCES:
+        return SENTENCES[code]
+    area, _, rest = code.partition(".")
+    words = rest.replace(".", " ").replace("_", " ").strip()
+    label = AREAS.get(area, area.replace("_", " ").capitalize())
+    return f"{label}: {words}" if words else label
