@@ -36,7 +36,7 @@ def person(admin_user):
         label="Call records",
         status=SourceOutcome.Status.DONE,
         outcome=Outcome.RETAINED,
-        reason="=HYPERLINK(\"http://evil.example\")",
+        reason='=HYPERLINK("http://evil.example")',
         legal_basis="Tax law, 10 years",
     )
     PolicyVersionFactory(published=True, label="2026-policy-v7")
