@@ -33,6 +33,7 @@ def links_purge_task() -> int:
 
 @shared_task(name="consent_app.tasks.preference_link_task")
 def preference_link_task(email: str) -> bool:
+    """A preference-centre link asked for on the public page."""
     from consent_app.links import preference_link_request
 
     return preference_link_request(email=email)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from privacyportal.emailtitles import sent
 from privacyportal.registry import Outcome
 from privacyportal.subjects.story import Section, cut, when
 from requests_app.models import PrivacyRequest, RequestEvent, SourceOutcome
@@ -18,6 +19,9 @@ def _event_text(event: RequestEvent) -> str:
         before = STATUS_LABELS.get(event.from_status, event.from_status)
         after = STATUS_LABELS.get(event.to_status, event.to_status)
         text = f"Status: {before} → {after}" if before else f"Status: {after}"
+    elif event.kind == RequestEvent.Kind.EMAIL:
+        # The message of an e-mail event is its template name: say what it was.
+        return sent(event.message)
     else:
         text = event.get_kind_display()
     return f"{text}. {event.message}" if event.message else text

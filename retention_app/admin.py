@@ -7,13 +7,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.validators import validate_email
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from privacyportal.audit.admin import ReadOnlyLedgerAdmin
 from privacyportal.retention import categories
@@ -530,23 +531,89 @@ class CertificateForm(forms.Form):
     end = forms.DateField(help_text="Inclusive.")
 
 
+def category_label(key: str) -> str:
+    """A retention category in words ("Conference recordings"), never its key."""
+    try:
+        return categories.get(key).label
+    except KeyError:
+        return key.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    """By kind of item, from the registered categories (no DISTINCT over receipts)."""
+
+    title = "what"
+    parameter_name = "category"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return sorted(((c.key, c.label) for c in categories), key=lambda c: c[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(category=self.value()) if self.value() else queryset
+
+
 @admin.register(DeletionRecord)
 class DeletionRecordAdmin(ReadOnlyLedgerAdmin):
-    list_display = (
+    list_display = ("deleted_at", "what", "item_id", "organization", "reason", "rule")
+    fields = (
         "deleted_at",
-        "category",
+        "what",
         "item_id",
-        "organization_id",
+        "organization",
         "action",
         "reason",
-        "policy_key",
-        "policy_version",
-        "bytes",
+        "rule",
+        "size",
+        "sweep",
     )
-    list_filter = ("category", "reason", "action")
+    readonly_fields = fields
+    list_filter = (CategoryFilter, "reason", "action")
     search_fields = ("=item_id", "=organization_id")
     search_help_text = "An exact item id or organization id."
     date_hierarchy = "deleted_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Receipts keep the organization by id (no foreign key: see the model);
+        # its name comes in the same query, one indexed lookup per shown row.
+        names = Organization.objects.filter(pk=OuterRef("organization_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(organization_name=Subquery(names.values("name")[:1]))
+        )
+
+    @admin.display(description="What", ordering="category")
+    def what(self, obj: DeletionRecord) -> str:
+        done = "anonymised" if obj.action == "anonymise" else "deleted"
+        return f"{category_label(obj.category)}: {done}"
+
+    @admin.display(description="Organization", ordering="organization_id")
+    def organization(self, obj: DeletionRecord) -> str:
+        if obj.organization_id is None:
+            return "—"
+        name = getattr(obj, "organization_name", None)
+        return name or f"Organization no longer on file (#{obj.organization_id})"
+
+    @admin.display(description="Rule")
+    def rule(self, obj: DeletionRecord) -> str:
+        if not obj.policy_key:
+            return "—"
+        if obj.policy_key == obj.category:
+            # The category's own retention policy: its version is what matters.
+            version = obj.policy_version
+            return f"Retention policy v{version}" if version else "Retention policy"
+        return category_label(obj.policy_key)
+
+    @admin.display(description="Size", ordering="bytes")
+    def size(self, obj: DeletionRecord) -> str:
+        return filesizeformat(obj.bytes) if obj.bytes else "—"
+
+    @admin.display(description="Sweep run")
+    def sweep(self, obj: DeletionRecord) -> str:
+        if obj.sweep_run_id is None:
+            return "Not by a sweep"
+        url = reverse("admin:retention_app_sweeprun_change", args=[obj.sweep_run_id])
+        return format_html('<a href="{}">Sweep run {}</a>', url, obj.sweep_run_id)
 
     def get_urls(self):
         own = [
@@ -598,17 +665,90 @@ class DeletionRecordAdmin(ReadOnlyLedgerAdmin):
 
 @admin.register(SweepRun)
 class SweepRunAdmin(ReadOnlyLedgerAdmin):
-    list_display = (
-        "id",
+    list_display = ("started_at", "outcome", "summary", "freed", "took", "triggered_by")
+    list_filter = ("status", "dry_run")
+    fields = (
         "started_at",
+        "finished_at",
         "status",
         "dry_run",
-        "counts",
-        "bytes_freed",
-        "duration_seconds",
         "triggered_by",
+        "took",
+        "slowest_batch",
+        "freed",
+        "counts_table",
+        "errors_list",
+        "anomalies_list",
     )
-    list_filter = ("status", "dry_run")
+    readonly_fields = fields
+
+    @admin.display(description="Status", ordering="status")
+    def outcome(self, obj: SweepRun) -> str:
+        label = obj.get_status_display()
+        return f"{label} (dry run: nothing deleted)" if obj.dry_run else label
+
+    @admin.display(description="Items disposed of")
+    def summary(self, obj: SweepRun) -> str:
+        parts = [
+            f"{category_label(key)}: {count:,}"
+            for key, count in sorted((obj.counts or {}).items())
+            if count
+        ]
+        return " · ".join(parts) or "Nothing was due"
+
+    @admin.display(description="Items disposed of, per kind")
+    def counts_table(self, obj: SweepRun) -> str:
+        rows = sorted((obj.counts or {}).items())
+        if not rows:
+            return "Nothing was due."
+        return format_html(
+            "<table><thead><tr><th scope='col'>Kind</th><th scope='col'>Items</th>"
+            "</tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td></tr>",
+                ((category_label(k), f"{v:,}") for k, v in rows),
+            ),
+        )
+
+    @admin.display(description="Errors")
+    def errors_list(self, obj: SweepRun) -> str:
+        return _bullets(obj.errors, "None.")
+
+    @admin.display(description="Notes (nothing stopped)")
+    def anomalies_list(self, obj: SweepRun) -> str:
+        return _bullets(obj.anomalies, "None.")
+
+    @admin.display(description="Space freed", ordering="bytes_freed")
+    def freed(self, obj: SweepRun) -> str:
+        return filesizeformat(obj.bytes_freed) if obj.bytes_freed else "—"
+
+    @admin.display(description="Took", ordering="duration_seconds")
+    def took(self, obj: SweepRun) -> str:
+        return _seconds(obj.duration_seconds)
+
+    @admin.display(description="Longest batch")
+    def slowest_batch(self, obj: SweepRun) -> str:
+        return _seconds(obj.slowest_batch_seconds)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.1f} s" if value < 120 else f"{value / 60:,.1f} min"
+
+
+def _bullets(items: Any, empty: str) -> str:
+    """A JSON list of notes as a list; an entry may be text or a small mapping."""
+    if not items:
+        return empty
+    lines = [
+        "; ".join(f"{k}: {v}" for k, v in i.items()) if isinstance(i, dict) else str(i)
+        for i in items
+    ]
+    return format_html(
+        "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in lines))
+    )
 
 
 @admin.register(ApplicantStatistic)
