@@ -100,6 +100,13 @@ OPEN_STATUSES = ("received", "verified", "in_progress", "needs_info")
 CLOCK_STATUSES = ("verified", "in_progress", "needs_info")
 
 
+class DenialCategory(models.TextChoices):
+    NOT_VERIFIABLE = "not_verifiable", "Identity could not be verified"
+    NOT_CONSUMER = "not_consumer", "Not made by the person or their authorised agent"
+    EXEMPT = "exempt", "An exemption applies"
+    OTHER = "other", "Other reason"
+
+
 class PrivacyRequestQuerySet(models.QuerySet):
     def open(self) -> PrivacyRequestQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -251,6 +258,10 @@ class PrivacyRequest(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome_summary = models.TextField(blank=True)
     denial_reason = models.TextField(blank=True)
+    # Why, in the categories CCPA regulation § 7102 reports denials by.
+    denial_category = models.CharField(
+        max_length=16, choices=DenialCategory.choices, blank=True
+    )
     denial_legal_basis = models.CharField(max_length=200, blank=True)
     staff_notes = models.TextField(blank=True)
 
@@ -280,6 +291,7 @@ class PrivacyRequest(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        permissions = [("view_reports", "Can view request reports")]
         indexes = [
             # admin changelist default ordering
             models.Index(fields=["-received_at", "-id"], name="request_received_idx"),

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from privacyportal.audit.services import Actor
 from requests_app import deadlines
-from requests_app.models import PrivacyRequest, RequestEvent
+from requests_app.models import DenialCategory, PrivacyRequest, RequestEvent
 from requests_app.services import common
 from requests_app.services.common import RequestError, S, TransitionError, atomic
 
@@ -217,11 +217,18 @@ def request_withdraw(*, request: PrivacyRequest, actor: Any) -> None:
 
 
 def request_deny(
-    *, actor: Any, request: PrivacyRequest, reason: str, legal_basis: str
+    *,
+    actor: Any,
+    request: PrivacyRequest,
+    reason: str,
+    legal_basis: str,
+    category: str = DenialCategory.OTHER,
 ) -> None:
     """Refuse with reasons; the e-mail names the right to complain."""
     if not reason.strip() or not legal_basis.strip():
         raise RequestError("A denial needs a reason and a legal basis.")
+    if category not in DenialCategory.values:
+        raise RequestError("Choose why the request is denied.")
     with atomic():
         _locked(request)
         common.transition(
@@ -234,6 +241,7 @@ def request_deny(
             data={"legal_basis": legal_basis},
             denial_reason=reason.strip(),
             denial_legal_basis=legal_basis.strip(),
+            denial_category=category,
             decided_by=common.user_or_none(actor),
             paused_at=None,
         )
