@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, transaction
 
 from privacyportal import audit, schedule
 from privacyportal import mail as outbox
@@ -88,6 +89,9 @@ def test_cutting_the_chain_back_and_regrowing_it_is_detected(capsys):
     error, _ = verify(capsys)
     assert error is not None and "seq=5" in error  # the checkpointed head
     assert "differs from the checkpoint" in error
+    call_command("audit_checkpoint")  # now anchors the rewritten #5 as well
+    error, output = verify(capsys)
+    assert "two checkpoints disagree about event #5" in output
 
 
 def test_deleting_the_newest_event_after_the_last_checkpoint_shows_in_the_id_counter(
@@ -98,9 +102,23 @@ def test_deleting_the_newest_event_after_the_last_checkpoint_shows_in_the_id_cou
     audit.record("test.after.checkpoint", actor=None)
     delete_events(4)
     error, output = verify(capsys)
+    assert "events after #3 were deleted" in output
     # SQLite's counter rolls back with a failed write, so it proves a deletion;
     # PostgreSQL's does not, so there it is a warning (exit code 0).
-    assert "events after #3 were deleted" in output + (error or "")
+    if connection.vendor == "sqlite":
+        assert error == "audit check failed: 1 problem"
+    else:
+        assert error is None and "warning: row ids up to" in output
+
+
+def test_a_rolled_back_audit_write_does_not_fail_audit_verify(capsys):
+    make_events(2)
+    call_command("audit_checkpoint")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit.record("test.doomed", actor=None)
+        raise RuntimeError("the service failed after auditing")
+    error, output = verify(capsys)
+    assert error is None and "2 events verified" in output
 
 
 def test_forged_checkpoint_line_is_reported(capsys, checkpoint_path):
@@ -142,6 +160,7 @@ def test_checkpoint_email_goes_to_active_privacy_officers_once_a_day():
     outbox.send_pending()
     assert [m.to for m in mail.outbox] == [[officer.email]]
     assert "held 2 entries" in mail.outbox[0].body
+    assert mail.outbox[0].subject.startswith("Audit trail checkpoint: 2 entries on")
     mailed = AuditEvent.objects.get(action="audit.checkpoint.mailed")
     assert mailed.data["seq"] == 2 and mailed.data["to"] == [officer.pk]
     with time_machine.travel("2026-12-05 09:00Z", tick=False):

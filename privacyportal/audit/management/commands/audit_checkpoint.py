@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import pluralize
 
 from privacyportal.audit.checkpoints import (
     checkpoint_file,
@@ -28,7 +29,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["mail"]:
             sent = checkpoint_mail()
-            self.stdout.write(f"checkpoint written and e-mailed to {sent} officers")
+            self.stdout.write(
+                f"checkpoint written to {checkpoint_file()}; {sent} e-mail"
+                f"{pluralize(sent)} to Privacy Officers queued (one each a day)"
+            )
             return
         checkpoint = checkpoint_write()
         self.stdout.write(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 
 from privacyportal.audit.services import Break
 from privacyportal.audit.verify import Verdict, audit_verify
@@ -36,7 +37,8 @@ class Command(BaseCommand):
         if verdict.broken:
             raise CommandError(self.describe(verdict.broken, verdict.checked))
         if verdict.problems:
-            raise CommandError(f"audit check failed: {len(verdict.problems)} problems")
+            count = len(verdict.problems)
+            raise CommandError(f"audit check failed: {count} problem{pluralize(count)}")
         self.stdout.write(self.style.SUCCESS(self.summary(verdict)))
 
     def progress(self, checked: int) -> None:
