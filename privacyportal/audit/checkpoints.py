@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from privacyportal import mail, roles
-from privacyportal.audit.services import Checkpoint, _mac, chain_head, record
+from privacyportal.audit.services import Checkpoint, chain_head, mac, record
 
 log = logging.getLogger(__name__)
 VERSION = "v1"
@@ -43,7 +43,7 @@ class BadCheckpoint(ValueError):
 
 def _signature(at: str, seq: int, head_hash: str) -> str:
     # A prefix of its own, so no checkpoint signature can pass for an event hash.
-    return _mac(f"audit-checkpoint|{VERSION}|{at}|{seq}|{head_hash}")
+    return mac(f"audit-checkpoint|{VERSION}|{at}|{seq}|{head_hash}")
 
 
 def checkpoint_line(checkpoint: Checkpoint) -> str:

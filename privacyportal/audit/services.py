@@ -6,7 +6,11 @@ Invariants kept here:
   PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers);
 - an event is written in the caller's transaction, so it exists iff the change
   it describes was committed;
-- the only change ever made to an event is redaction of ``personal``.
+- the only change ever made to an event is redaction of ``personal``, and each
+  redaction is itself an event naming every event it cleared.
+
+Checkpoints of the head, kept outside the database, are in ``checkpoints.py``;
+what ``audit_verify`` proves with them, and what it cannot, in ``verify.py``.
 """
 
 from __future__ import annotations
@@ -67,13 +71,13 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _mac(message: str) -> str:
+def mac(message: str) -> str:
     key = settings.AUDIT_HMAC_KEY.encode()
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
 def personal_digest(salt: str, personal: dict) -> str:
-    return _mac(f"{salt}|{_canonical(personal)}")
+    return mac(f"{salt}|{_canonical(personal)}")
 
 
 def event_hash(event: AuditEvent) -> str:
@@ -89,10 +93,10 @@ def event_hash(event: AuditEvent) -> str:
         "personal_digest": event.personal_digest,
         "prev_hash": event.prev_hash,
     }
-    return _mac(_canonical(body))
+    return mac(_canonical(body))
 
 
-def _lock_chain() -> None:
+def lock_chain() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
@@ -126,7 +130,7 @@ def record(
     personal = json.loads(_canonical(personal or {}))
     salt = secrets.token_hex(16) if personal else ""
     with transaction.atomic():
-        _lock_chain()
+        lock_chain()
         last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
         event = AuditEvent(
             seq=(last["seq"] + 1) if last else 1,
@@ -165,7 +169,7 @@ def redact_subject(
     held from choosing the rows to clearing them: two redactions never race.
     """
     with transaction.atomic():
-        _lock_chain()
+        lock_chain()
         seqs = list(
             AuditEvent.objects.filter(subject_id=subject_id, redacted=False)
             .exclude(personal={})
@@ -201,7 +205,7 @@ class Checkpoint:
 def chain_head() -> Checkpoint:
     """The newest committed event, read under the append lock (no write in flight)."""
     with transaction.atomic():
-        _lock_chain()
+        lock_chain()
         last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
     head = last or {"seq": 0, "hash": GENESIS}
     return Checkpoint(head["seq"], head["hash"], timezone.now())

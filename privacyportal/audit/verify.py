@@ -37,7 +37,7 @@ from django.db.models import Max
 
 from privacyportal.audit.checkpoints import checkpoints_load
 from privacyportal.audit.models import AuditEvent
-from privacyportal.audit.services import Break, Checkpoint, _lock_chain, verify_chain
+from privacyportal.audit.services import Break, Checkpoint, lock_chain, verify_chain
 
 
 @dataclass
@@ -116,7 +116,7 @@ def _id_counter() -> tuple[int, int | None]:
     """(newest id in the table, newest id ever handed out), with no write in flight."""
     table = AuditEvent._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
-        _lock_chain()
+        lock_chain()
         newest = AuditEvent.objects.aggregate(m=Max("pk"))["m"] or 0
         if connection.vendor == "postgresql":
             cursor.execute(
