@@ -285,12 +285,17 @@ def _truncation(checked: int, anchors: Mapping[int, Checkpoint]) -> Break | None
     if not beyond:
         return None
     newest = max(beyond, key=lambda a: a.seq)
+    lost = (
+        f"event #{newest.seq} was"
+        if newest.seq == checked + 1
+        else f"events #{checked + 1} to #{newest.seq} were"
+    )
     return Break(
         newest.seq,
         None,
         f"missing: the checkpoint taken {newest.at:%Y-%m-%d %H:%M} UTC recorded "
-        f"event #{newest.seq} as the newest, but the chain ends at #{checked}; "
-        "the events after it were deleted",
+        f"event #{newest.seq} as the newest, but the chain ends at #{checked}: "
+        f"{lost} deleted",
         after_walk=True,
     )
 

@@ -7,6 +7,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django_celery_beat.models import PeriodicTask
 
 from privacyportal import audit, schedule
 from privacyportal import mail as outbox
@@ -78,7 +79,7 @@ def test_deleting_the_newest_event_below_a_checkpoint_is_detected(capsys):
     delete_events(4)  # with the PostgreSQL trigger off, as a superuser can
     error, _ = verify(capsys)
     assert error is not None
-    assert "seq=4" in error and "were deleted" in error
+    assert "seq=4" in error and "chain ends at #3: event #4 was deleted" in error
 
 
 def test_cutting_the_chain_back_and_regrowing_it_is_detected(capsys):
@@ -146,7 +147,8 @@ def test_checkpoint_from_the_email_catches_truncation_without_the_file(
     checkpoint_path.unlink()  # whoever cut the chain also removed the file
     delete_events(4, 3)  # #4 is the "e-mailed" event the mail job itself wrote
     error, _ = verify(capsys, "--checkpoint", line)
-    assert error is not None and "seq=3" in error and "were deleted" in error
+    assert error is not None and "seq=3" in error
+    assert "chain ends at #2: event #3 was deleted" in error
 
 
 def test_checkpoint_email_goes_to_active_privacy_officers_once_a_day():
@@ -176,6 +178,17 @@ def test_checkpoint_jobs_are_scheduled_and_their_tasks_exist():
     assert (hourly.every_minutes, daily.every_minutes) == (60, 24 * 60)
     celery_app.loader.import_default_modules()
     assert hourly.task in celery_app.tasks and daily.task in celery_app.tasks
+    call_command("setup_portal", "--no-superuser")
+    assert PeriodicTask.objects.get(name=hourly.name).task == hourly.task
+    assert PeriodicTask.objects.get(name=daily.name).task == daily.task
+
+
+def test_truncating_several_events_names_them_all(capsys):
+    make_events(5)
+    call_command("audit_checkpoint")
+    delete_events(5, 4, 3)
+    error, _ = verify(capsys)
+    assert "chain ends at #2: events #3 to #5 were deleted" in error
 
 
 def test_checkpoint_task_writes_the_file(checkpoint_path):
