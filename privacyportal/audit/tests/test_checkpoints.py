@@ -209,3 +209,13 @@ def test_a_checkpoint_line_signs_every_field():
     altered = line.replace(event.hash, "0" * 64)
     with pytest.raises(ValueError, match="forged"):
         checkpoint_parse(altered)
+
+
+def test_checkpoint_is_mailed_even_if_the_file_cannot_be_written(settings, tmp_path):
+    staff("officer", "Privacy Officer")
+    (tmp_path / "not-a-dir").write_text("")
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "not-a-dir" / "audit.log"
+    make_events(1)
+    call_command("audit_checkpoint", "--mail")
+    outbox.send_pending()
+    assert len(mail.outbox) == 1
