@@ -23,8 +23,10 @@ It cannot prove:
 - anything against someone who holds ``AUDIT_HMAC_KEY`` *and* can write the
   checkpoint file: they can re-sign a rewritten chain and new checkpoints. Only
   checkpoints already e-mailed still catch them (give them with --checkpoint);
-- that redaction removed nothing it should not have: a redacted value is gone,
-  only its digest stays.
+- anything against someone who can delete or shorten the checkpoint file (the
+  portal only appends; the operating system enforces nothing unless told to),
+  or who stops the day's e-mail in the outbox before it is sent;
+- what a redacted value was: it is gone, only its digest stays.
 """
 
 from __future__ import annotations
