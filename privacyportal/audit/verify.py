@@ -23,9 +23,10 @@ It cannot prove:
 - anything against someone who holds ``AUDIT_HMAC_KEY`` *and* can write the
   checkpoint file: they can re-sign a rewritten chain and new checkpoints. Only
   checkpoints already e-mailed still catch them (give them with --checkpoint);
-- anything against someone who can delete or shorten the checkpoint file (the
-  portal only appends; the operating system enforces nothing unless told to),
-  or who stops the day's e-mail in the outbox before it is sent;
+- a deletion hidden by also cutting the checkpoint file (the portal only
+  appends; the operating system enforces nothing unless told to): only the
+  e-mailed checkpoints, given with --checkpoint, still catch it. And whoever
+  controls the database can stop the day's e-mail in the outbox before it goes;
 - what a redacted value was: it is gone, only its digest stays.
 """
 
