@@ -4,7 +4,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN useradd --create-home portal && mkdir -p /app/var && chown -R portal /app/var
+RUN useradd --create-home portal && mkdir -p /app/var/audit && chown -R portal /app/var
 USER portal
 RUN DEBUG=1 python manage.py collectstatic --no-input
 EXPOSE 8000

@@ -43,6 +43,20 @@ JOBS: list[Job] = [
         24 * 60,
         "Deletes outbox rows sent or failed more than 90 days ago.",
     ),
+    Job(
+        "Audit trail: checkpoint",
+        "privacyportal.audit.tasks.audit_checkpoint_task",
+        60,
+        "Writes the newest audit entry's number and fingerprint to a signed file "
+        "outside the database, so deleting the newest entries is detected.",
+    ),
+    Job(
+        "Audit trail: e-mail checkpoint",
+        "privacyportal.audit.tasks.audit_checkpoint_mail_task",
+        24 * 60,
+        "E-mails the audit trail's checkpoint to the Privacy Officers once a day, "
+        "out of reach of anyone who controls only the database.",
+    ),
 ]
 
 

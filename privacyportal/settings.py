@@ -36,6 +36,11 @@ AUDIT_HMAC_KEY = config.secret(
     dev_default="dev-only-insecure-audit-key-0123456789abcdef",
     min_length=32,
 )
+# Signed checkpoints of the audit chain's head, appended hourly: keep it where
+# the database's administrators cannot write (see README "Audit trail tampering").
+AUDIT_CHECKPOINT_FILE = Path(
+    config.raw("AUDIT_CHECKPOINT_FILE") or VAR_DIR / "audit-checkpoints.log"
+)
 ALLOWED_HOSTS = config.listing(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )

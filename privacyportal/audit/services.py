@@ -6,7 +6,11 @@ Invariants kept here:
   PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers);
 - an event is written in the caller's transaction, so it exists iff the change
   it describes was committed;
-- the only change ever made to an event is redaction of ``personal``.
+- the only change ever made to an event is redaction of ``personal``, and each
+  redaction is itself an event naming every event it cleared.
+
+Checkpoints of the head, kept outside the database, are in ``checkpoints.py``;
+what ``audit_verify`` proves with them, and what it cannot, in ``verify.py``.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -67,13 +71,13 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _mac(message: str) -> str:
+def mac(message: str) -> str:
     key = settings.AUDIT_HMAC_KEY.encode()
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
 def personal_digest(salt: str, personal: dict) -> str:
-    return _mac(f"{salt}|{_canonical(personal)}")
+    return mac(f"{salt}|{_canonical(personal)}")
 
 
 def event_hash(event: AuditEvent) -> str:
@@ -89,10 +93,10 @@ def event_hash(event: AuditEvent) -> str:
         "personal_digest": event.personal_digest,
         "prev_hash": event.prev_hash,
     }
-    return _mac(_canonical(body))
+    return mac(_canonical(body))
 
 
-def _lock_chain() -> None:
+def lock_chain() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
@@ -126,7 +130,7 @@ def record(
     personal = json.loads(_canonical(personal or {}))
     salt = secrets.token_hex(16) if personal else ""
     with transaction.atomic():
-        _lock_chain()
+        lock_chain()
         last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
         event = AuditEvent(
             seq=(last["seq"] + 1) if last else 1,
@@ -149,32 +153,71 @@ def record(
     return event
 
 
-def redact_subject(*, subject_id: int, actor: Any) -> int:
+REDACTED = "audit.subject.redacted"
+DEFAULT_REDACTION_REASON = "erasure of the data subject's personal data"
+
+
+def redact_subject(
+    *, subject_id: int, actor: Any, reason: str = DEFAULT_REDACTION_REASON
+) -> int:
     """Clear the personal field of every event about a subject; returns the count.
 
     Events stay in the chain: only ``personal`` is emptied and ``redacted`` set,
-    neither of which the hash covers directly.
+    neither of which the hash covers directly. The redaction is itself an event
+    (who, when, why) naming every ``seq`` it cleared, so ``audit_verify`` can
+    tell it from a row cleared behind the application's back. The chain lock is
+    held from choosing the rows to clearing them: two redactions never race.
     """
     with transaction.atomic():
-        count = (
+        lock_chain()
+        seqs = list(
             AuditEvent.objects.filter(subject_id=subject_id, redacted=False)
             .exclude(personal={})
-            .update(personal={}, redacted=True, redacted_at=timezone.now())
+            .order_by("seq")
+            .values_list("seq", flat=True)
         )
-        record(
-            "audit.subject.redacted",
+        event = record(
+            REDACTED,
             actor=actor,
             subject_id=subject_id,
-            data={"events": count},
+            data={"events": len(seqs), "seqs": seqs, "reason": reason},
         )
+        count = AuditEvent.objects.filter(seq__in=seqs, redacted=False).update(
+            personal={}, redacted=True, redacted_at=event.occurred_at
+        )
+        if count != len(seqs):  # the lock makes this impossible; never half-record
+            raise RuntimeError(f"redacted {count} audit events, expected {len(seqs)}")
     return count
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The head of the chain at a moment: the newest event's seq and hash.
+
+    ``seq`` 0 with the genesis hash is the empty chain.
+    """
+
+    seq: int
+    hash: str
+    at: datetime
+
+
+def chain_head() -> Checkpoint:
+    """The newest committed event, read under the append lock (no write in flight)."""
+    with transaction.atomic():
+        lock_chain()
+        last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    head = last or {"seq": 0, "hash": GENESIS}
+    return Checkpoint(head["seq"], head["hash"], timezone.now())
 
 
 @dataclass(frozen=True)
 class Break:
     seq: int
-    event_id: int
+    event_id: int | None  # None when the event is missing altogether
     problem: str
+    # Found after the walk: every link of the chain verified, yet this is wrong.
+    after_walk: bool = False
 
 
 def _check(event: AuditEvent, expected_prev: str, expected_seq: int) -> str | None:
@@ -193,17 +236,91 @@ def _check(event: AuditEvent, expected_prev: str, expected_seq: int) -> str | No
     return None
 
 
-def verify_chain(*, chunk_size: int = 2000) -> Iterator[tuple[int, Break | None]]:
-    """Walk the chain in order; yields (events checked, first break or None)."""
+def _check_anchor(event: AuditEvent, anchors: Mapping[int, Checkpoint]) -> str | None:
+    anchor = anchors.get(event.seq)
+    if anchor is None or anchor.hash == event.hash:
+        return None
+    return (
+        f"differs from the checkpoint taken {anchor.at:%Y-%m-%d %H:%M} UTC: the "
+        "chain was rewritten at or before this event"
+    )
+
+
+class _Redactions:
+    """Redacted events that no redaction event (later in the chain) names yet."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, tuple[int, int | None]] = {}  # seq: (id, subject)
+
+    def see(self, event: AuditEvent) -> None:
+        if event.redacted:
+            self.pending[event.seq] = (event.pk, event.subject_id)
+        if event.action != REDACTED:
+            return
+        if "seqs" in event.data:
+            for seq in event.data["seqs"]:
+                self.pending.pop(seq, None)
+        else:  # written before redactions named their events: the whole subject
+            for seq, (_, subject_id) in list(self.pending.items()):
+                if subject_id == event.subject_id:
+                    del self.pending[seq]
+
+    def first_unexplained(self) -> Break | None:
+        if not self.pending:
+            return None
+        seq = min(self.pending)
+        others = len(self.pending) - 1
+        more = f" ({others} more like it)" if others else ""
+        return Break(
+            seq,
+            self.pending[seq][0],
+            "personal data cleared without a redaction event naming it: changed "
+            f"behind the application's back{more}",
+            after_walk=True,
+        )
+
+
+def _truncation(checked: int, anchors: Mapping[int, Checkpoint]) -> Break | None:
+    beyond = [a for a in anchors.values() if a.seq > checked]
+    if not beyond:
+        return None
+    newest = max(beyond, key=lambda a: a.seq)
+    lost = (
+        f"event #{newest.seq} was"
+        if newest.seq == checked + 1
+        else f"events #{checked + 1} to #{newest.seq} were"
+    )
+    return Break(
+        newest.seq,
+        None,
+        f"missing: the checkpoint taken {newest.at:%Y-%m-%d %H:%M} UTC recorded "
+        f"event #{newest.seq} as the newest, but the chain ends at #{checked}: "
+        f"{lost} deleted",
+        after_walk=True,
+    )
+
+
+def verify_chain(
+    *, chunk_size: int = 2000, anchors: Mapping[int, Checkpoint] | None = None
+) -> Iterator[tuple[int, Break | None]]:
+    """Walk the chain in order; yields (events checked, first break or None).
+
+    Besides every link, checks that each ``anchors`` checkpoint (seq: head)
+    names an event with that hash, that none lies beyond the end of the chain,
+    and that every redacted event is named by a redaction event.
+    """
+    anchors = anchors or {}
     prev, expected, checked = GENESIS, 1, 0
+    redactions = _Redactions()
     events = AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size)
     for event in events:
-        problem = _check(event, prev, expected)
+        problem = _check(event, prev, expected) or _check_anchor(event, anchors)
         checked += 1
         if problem:
             yield checked, Break(event.seq, event.pk, problem)
             return
+        redactions.see(event)
         prev, expected = event.hash, event.seq + 1
         if checked % chunk_size == 0:
             yield checked, None
-    yield checked, None
+    yield checked, _truncation(checked, anchors) or redactions.first_unexplained()

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 from django.db.utils import DatabaseError
+from django.utils import timezone
 
 from privacyportal import audit
 from privacyportal.audit.models import AuditEvent
@@ -168,3 +169,46 @@ def test_concurrent_writers_never_fork_the_chain():
     assert not errors
     assert AuditEvent.objects.count() == 60
     assert first_break() is None
+
+
+def test_redaction_is_itself_an_event_naming_who_why_and_each_event_cleared(
+    django_user_model,
+):
+    officer = django_user_model.objects.create_user("officer", password="x")
+    events = make_events(2)
+    audit.record("test.no.personal", actor=None, subject_id=7)
+    redact_subject(subject_id=7, actor=officer, reason="erasure request PR-1")
+    event = AuditEvent.objects.get(action="audit.subject.redacted")
+    assert (event.actor_id, event.subject_id) == (str(officer.pk), 7)
+    assert event.data == {
+        "events": 2,
+        "seqs": [e.seq for e in events],
+        "reason": "erasure request PR-1",
+    }
+    redacted = AuditEvent.objects.filter(redacted=True)
+    assert {e.redacted_at for e in redacted} == {event.occurred_at}
+    assert first_break() is None
+
+
+def test_redaction_behind_the_applications_back_is_reported(capsys):
+    events = make_events(3)
+    # The trigger allows this UPDATE: it looks like a redaction.
+    AuditEvent.objects.filter(pk=events[1].pk).update(
+        personal={}, redacted=True, redacted_at=events[1].occurred_at
+    )
+    broken = first_break()
+    assert (broken.seq, broken.event_id) == (2, events[1].pk)
+    assert "without a redaction event" in broken.problem
+    with pytest.raises(CommandError, match="behind the application's back"):
+        call_command("audit_verify")
+
+
+def test_redaction_event_without_a_list_covers_only_the_earlier_events():
+    make_events(2)
+    # What redact_subject wrote before it listed the events it cleared.
+    cleared = {"personal": {}, "redacted": True, "redacted_at": timezone.now()}
+    AuditEvent.objects.filter(subject_id=7).update(**cleared)
+    audit.record("audit.subject.redacted", actor=None, subject_id=7, data={"events": 2})
+    make_events(1)
+    AuditEvent.objects.filter(seq=4).update(**cleared)
+    assert first_break().seq == 4  # an old redaction does not cover later events
