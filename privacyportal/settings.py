@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "privacyportal.apps.PortalConfig",
     "privacyportal.audit",
     "privacyportal.subjects",
@@ -76,6 +79,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Second factor for staff: marks verified sessions, then guards /admin/.
+    "django_otp.middleware.OTPMiddleware",
+    "privacyportal.staff2fa.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -194,6 +200,10 @@ AUTH_PASSWORD_VALIDATORS = [
         "NumericPasswordValidator",
     )
 ]
+# Staff must pass a second factor (TOTP app or recovery code) to use the admin.
+# On whenever DEBUG is off; STAFF_2FA_REQUIRED=0 relaxes it (development only).
+STAFF_2FA_REQUIRED = config.boolean("STAFF_2FA_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = "Privacy Portal"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 # Lock a username from one address, never an address for everyone behind it.
