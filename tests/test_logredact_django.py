@@ -152,3 +152,15 @@ def test_a_traceback_naming_a_token_url_is_redacted(log_lines):
     assert "ValueError: could not handle /privacy/request/status/[token]/" in (
         "\n".join(log_lines)
     )
+
+
+def test_runserver_request_lines_are_redacted(log_lines):
+    path = f"/privacy/preferences/{UNKNOWN}/"
+    logging.getLogger("django.server").warning('"GET %s HTTP/1.1" 404 179', path)
+    _assert_redacted(log_lines, 1)
+
+
+def test_every_configured_handler_redacts(settings):
+    # A handler added to LOGGING later must redact too.
+    for name, handler in settings.LOGGING["handlers"].items():
+        assert "redact_tokens" in handler.get("filters", []), name
