@@ -17,8 +17,10 @@ import re
 # a run of 20+ URL-safe characters starting a segment is a link token: tokens
 # are token_urlsafe(32) and no route word is that long. Only the run goes, so
 # a mangled link ("TOKEN>", "TOKEN%3E", "%2F" for "/") loses its secret too.
+# Tokens sit within 64 characters of "privacy/" (the longest route prefix is
+# "request/status/"); the bound keeps a 4 KB path of "privacy/"s cheap.
 _TOKEN = re.compile(
-    r"(privacy(?:/|%2F)[^\s\"'?#]*?)(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}",
+    r"(privacy(?:/|%2F)[^\s\"'?#]{0,64}?)(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}",
     re.IGNORECASE,
 )
 # Consent API keys (consent_app.apikeys) travel in a header, which a custom
