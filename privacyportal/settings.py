@@ -334,13 +334,40 @@ RETENTION_BATCH_SIZE = config.integer("RETENTION_BATCH_SIZE", 2000, minimum=1)
 RETENTION_GRACE_DAYS = config.integer("RETENTION_GRACE_DAYS", 7)
 
 # --- Logging ---------------------------------------------------------------------
+# Secret link tokens never reach a log: Django logs the path of every 4xx/5xx.
+# Every handler redacts them, whatever DEBUG says. Django first installs its
+# DEFAULT_LOGGING, whose handlers on the "django" logger have no redaction
+# (``console`` prints 4xx/5xx lines raw when DEBUG=1, ``mail_admins`` mails
+# the path, request and traceback when DEBUG=0), so that logger gets none of
+# its own: its records reach the redacting root handler. runserver's request
+# lines keep their format, redacted.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Secret link tokens never reach a log (Django logs 4xx/5xx paths).
     "filters": {"redact_tokens": {"()": "privacyportal.logredact.RedactTokens"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_tokens"],
+        },
     },
     "root": {"handlers": ["console"], "level": config.string("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own level (INFO) is kept; only its handlers go.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 import pytest
 
@@ -12,22 +13,79 @@ from privacyportal.logredact import GunicornLogger, RedactTokens, redact
 TOKEN = "TkwvH2abcdefghijklmnopqrstuvwxyz0123456789"
 
 
+# Every public route that takes a token; each is checked below.
+TOKEN_ROUTES = [
+    f"/privacy/request/verify/{TOKEN}/",
+    f"/privacy/request/verify/{TOKEN}/new-link/",
+    f"/privacy/request/status/{TOKEN}/",
+    f"/privacy/request/status/{TOKEN}/answer/",
+    f"/privacy/request/status/{TOKEN}/withdraw/",
+    f"/privacy/request/status/{TOKEN}/cancel-erasure/",
+    f"/privacy/request/status/{TOKEN}/correction/",
+    f"/privacy/export/{TOKEN}/",
+    f"/privacy/preferences/{TOKEN}/",
+    f"/privacy/unsubscribe/{TOKEN}/",
+]
+
+
+def _public_routes_with_a_parameter(patterns=None, prefix: str = "") -> list[str]:
+    """Every public route that takes a parameter, as a path with TOKEN in it."""
+    from django.urls import URLResolver, get_resolver
+
+    found = []
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(entry.pattern)
+        if route.startswith("admin/"):
+            continue  # staff only, behind a login: ids, not secrets
+        if isinstance(entry, URLResolver):
+            found += _public_routes_with_a_parameter(entry.url_patterns, route)
+        elif "<" in route:
+            found.append("/" + re.sub(r"<[^>]+>", TOKEN, route))
+    return sorted(found)
+
+
+def test_every_public_route_with_a_parameter_is_checked_here():
+    # A new route that takes a token must join TOKEN_ROUTES.
+    assert _public_routes_with_a_parameter() == sorted(TOKEN_ROUTES)
+
+
+@pytest.mark.parametrize("path", TOKEN_ROUTES)
+def test_tokens_in_public_paths_are_redacted(path):
+    line = f'"POST {path}?list=news HTTP/1.1" 404 "https://portal.example{path}"'
+    assert TOKEN not in redact(line)
+    assert redact(path) == path.replace(TOKEN, "[token]")
+
+
 @pytest.mark.parametrize(
-    "path",
+    "text",
     [
-        f"/privacy/request/status/{TOKEN}/answer/",
-        f"/privacy/request/verify/{TOKEN}/",
-        f"/privacy/export/{TOKEN}/",
-        f"/privacy/preferences/{TOKEN}/",
-        f"/privacy/unsubscribe/{TOKEN}/?list=news",
+        f"/privacy/request/status/{TOKEN}>/",  # mail clients keep what follows
+        f"/privacy/request/status/{TOKEN}%3E/",
+        f"/privacy/unsubscribe/{TOKEN}.",
+        f"/Privacy/Export/{TOKEN}/",  # case-sensitive routes 404 and log it
+        f"/admin/login/?next=%2Fprivacy%2Fexport%2F{TOKEN}%2F",
+        f"{{'path': 'privacy/request/verify/{TOKEN}/x/'}}",  # Resolver404
+        f"/privacy/request/status/{TOKEN[:24]}/",  # a truncated link
     ],
 )
-def test_tokens_in_public_paths_are_redacted(path):
-    assert TOKEN not in redact(f"GET {path} HTTP/1.1") and "[token]" in redact(path)
+def test_mangled_token_links_are_redacted(text):
+    assert TOKEN[:20] not in redact(text) and "[token]" in redact(text)
+
+
+def test_consent_api_keys_are_redacted():
+    key = "ck_" + TOKEN
+    assert redact(f"Authorization: Bearer {key}") == "Authorization: Bearer ck_[key]"
 
 
 def test_other_paths_are_left_alone():
-    for path in ("/privacy/request/lost-link/", "/admin/requests_app/", "/healthz"):
+    for path in (
+        "/privacy/request/lost-link/",
+        "/privacy/preferences/",
+        "/privacy/policy/",
+        "/api/v1/consent?purpose=marketing",
+        "/admin/requests_app/privacyrequest/?q=PR-2026-000123",
+        "/healthz",
+    ):
         assert redact(path) == path
 
 
@@ -49,12 +107,15 @@ def test_the_console_handler_writes_no_token():
     assert TOKEN not in stream.getvalue()
 
 
-def test_gunicorn_access_lines_carry_no_token():
+def test_gunicorn_access_and_error_logs_carry_no_token(capsys):
+    from datetime import timedelta
     from types import SimpleNamespace
 
     from gunicorn.config import Config
 
-    logger = GunicornLogger(Config())
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logger = GunicornLogger(cfg)
     path = f"/privacy/export/{TOKEN}/"
     environ = {
         "REQUEST_METHOD": "GET",
@@ -68,10 +129,16 @@ def test_gunicorn_access_lines_carry_no_token():
         headers=[], method="GET", path=path, query="", version=(1, 1), uri=path
     )
     resp = SimpleNamespace(status="200 OK", sent=10, headers=[], response_length=10)
-    from datetime import timedelta
-
-    atoms = logger.atoms(resp, req, environ, timedelta(seconds=0.1))
-    assert all(TOKEN not in str(value) for value in atoms.values())
+    logger.access(resp, req, environ, timedelta(seconds=0.1))
+    try:
+        raise OSError(f"reading {path} failed")
+    except OSError:
+        logger.exception("Error handling request GET %s", path)
+    out, err = capsys.readouterr()
+    assert f'"GET {path.replace(TOKEN, "[token]")} HTTP/1.1" 200' in out
+    assert "Error handling request GET /privacy/export/[token]/" in err
+    assert "OSError: reading /privacy/export/[token]/ failed" in err
+    assert TOKEN not in out + err
 
 
 @pytest.mark.parametrize(
