@@ -260,7 +260,7 @@ class PrivacyRequest(models.Model):
     denial_reason = models.TextField(blank=True)
     # Why, in the categories CCPA regulation § 7102 reports denials by.
     denial_category = models.CharField(
-        max_length=16, choices=DenialCategory.choices, blank=True
+        max_length=16, choices=DenialCategory.choices, blank=True, db_default=""
     )
     denial_legal_basis = models.CharField(max_length=200, blank=True)
     staff_notes = models.TextField(blank=True)

@@ -13,6 +13,7 @@ AREAS = {
     "retention": "Retention",
     "subjects": "Data subject",
     "audit": "Audit trail",
+    "portal": "Portal",
 }
 
 SENTENCES: dict[str, str] = {
@@ -29,6 +30,10 @@ SENTENCES: dict[str, str] = {
     "consent.ledger.redacted": "Consent history redacted",
     "consent.preference_link.sent": "Preference-centre link sent",
     "requests.export.downloaded": "Data export downloaded",
+    "audit.subject.redacted": "Personal data in the audit trail redacted",
+    "audit.checkpoint.mailed": "Audit checkpoint e-mailed to Privacy Officers",
+    "portal.staff.second_factor_enrolled": "Second factor set up",
+    "portal.staff.recovery_code_used": "Signed in with a recovery code",
 }
 
 
