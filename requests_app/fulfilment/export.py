@@ -8,6 +8,7 @@ of rows is also written to a CSV file on disk; nothing is held in a list.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -190,6 +191,14 @@ def _write_data_json(
     return summaries, streamer.sinks
 
 
+def _private_file(path: Path) -> IO[bytes]:
+    """A new file only its owner can read, whatever the process umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # The umask can only narrow the mode; fchmod makes it exactly 0600.
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
+
+
 def build_export(
     *,
     subject: Any,
@@ -209,7 +218,8 @@ def build_export(
     path.parent.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory(dir=path.parent) as scratch,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as zf,
+        _private_file(path) as out,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as zf,
     ):
         summaries, sinks = _write_data_json(zf, subject, header, chosen, Path(scratch))
         files = ["data.json"]
