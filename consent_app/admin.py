@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
 from consent_app.apikeys import api_key_create, api_key_revoke
@@ -26,7 +26,7 @@ from consent_app.models import (
 from consent_app.policy import policy_version_publish, policy_version_save
 from consent_app.services import ConsentError, purpose_save
 from consent_app.sources import ledger_rows, state_rows
-from privacyportal import audit
+from privacyportal import audit, csvsafe
 from privacyportal.audit.admin import ReadOnlyLedgerAdmin
 from privacyportal.subjects.models import DataSubject
 
@@ -227,7 +227,7 @@ class _Echo:
 
 
 def _evidence_csv(subject: DataSubject, name: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
 
     def lines():
         yield writer.writerow(EVIDENCE_COLUMNS)
@@ -297,11 +297,26 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return
         key, raw = api_key_create(actor=request.user, name=obj.name)
         obj.pk = key.pk
-        self.message_user(
-            request,
-            f"API key for {key.name}: {raw} — copy it now, it is not shown again.",
-            messages.WARNING,
+        # Kept on this request only: a message would carry it in the signed (not
+        # encrypted) messages cookie, the session would keep it in the database.
+        request._api_key_raw = raw  # type: ignore[attr-defined]
+
+    def response_add(
+        self, request: HttpRequest, obj: ApiKey, post_url_continue: Any = None
+    ) -> HttpResponse:
+        """The key's only appearance: in this response's body, never cached."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "key": obj,
+            "raw": request._api_key_raw,  # type: ignore[attr-defined]
+            "title": f"API key for {obj.name}",
+        }
+        response = TemplateResponse(
+            request, "consent/admin_api_key_created.html", context
         )
+        add_never_cache_headers(response)
+        return response
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -170,8 +170,8 @@ def unsubscribe_headers(subject: DataSubject, purpose_code: str) -> dict[str, An
 
 def unsubscribe(
     *, link: ConsentLink, ip: str | None = None, user_agent: str = ""
-) -> ConsentEvent:
-    """Withdraw the marketing purpose the link was made for."""
+) -> ConsentEvent | None:
+    """Withdraw the marketing purpose the link was made for (None: it already was)."""
     link_id = link.pk
     with transaction.atomic():
         event = consent_withdraw(

@@ -5,6 +5,8 @@ Invariants kept here:
   transaction, with the state row locked, so concurrent changes serialise and
   the state always equals the latest event;
 - events are only ever appended; erasure redacts their personal fields;
+- a withdrawal of what is already withdrawn by an earlier event adds nothing
+  (a mail client repeating a one-click unsubscribe POST, a second click);
 - nothing can be granted for a child under 13;
 - every change writes an AuditEvent in the same transaction.
 """
@@ -196,8 +198,11 @@ def consent_withdraw(
     ip: str | None = None,
     user_agent: str = "",
     reason: str = "",
-) -> ConsentEvent:
-    """Record a withdrawal; always allowed (withdrawing is never harder)."""
+) -> ConsentEvent | None:
+    """Record a withdrawal; always allowed (withdrawing is never harder).
+
+    Returns None, recording nothing, when an earlier event withdrew it already.
+    """
     return _record(
         action=ConsentEvent.Action.WITHDRAWN,
         actor=actor,
@@ -248,11 +253,13 @@ def _record(
     ip: str | None,
     user_agent: str,
     reason: str,
-) -> ConsentEvent:
+) -> ConsentEvent | None:
     _check_source(source, reason, evidence)
     who = as_actor(actor)
     with transaction.atomic():
         state = _lock_state(subject, purpose, timezone.now())
+        if _already_withdrawn(action, state):
+            return None
         # Read the clock only once the lock is held, so event times follow the
         # order in which changes took effect.
         now = timezone.now()
@@ -291,6 +298,17 @@ def _record(
             },
         )
     return event
+
+
+def _already_withdrawn(action: str, state: ConsentState) -> bool:
+    # Decided under the row lock, so two concurrent repeats record one event.
+    # A default-off state with no event is not a choice: its first explicit
+    # withdrawal is recorded, so a later change of default cannot switch it on.
+    return (
+        action == ConsentEvent.Action.WITHDRAWN
+        and not state.granted
+        and state.last_event_id is not None
+    )
 
 
 def current_choice(subject: Any, purpose: Purpose) -> bool | None:

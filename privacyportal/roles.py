@@ -32,12 +32,20 @@ POLICY_MODELS = {
     "consent_app.policyversion",
     "consent_app.apikey",
     "retention_app.retentionpolicy",
+    # A customer's own retention choice and recording on/off.
+    "retention_app.recordingsettings",
     # Letting staff open a customer's content is a decision for an officer.
     "retention_app.accessgrant",
     "retention_app.legalhold",
     "requests_app.deadlinerule",
     "requests_app.holiday",
     "requests_app.externalsource",
+}
+# Single permissions of other models that only Privacy Officers hold: uploading
+# a customer's recordings (the upload page checks add_recording).
+OFFICER_ONLY_PERMS = {
+    "retention_app.add_recording",
+    "retention_app.add_chattranscript",
 }
 # What Support may touch: entering requests received by phone or letter.
 SUPPORT_PERMS = {
@@ -73,7 +81,9 @@ def allowed(role: str, perm: Permission) -> bool:
     if role == PRIVACY_ANALYST:
         if model.startswith("django_celery_beat."):
             return action == "view"
-        return action == "view" or model not in POLICY_MODELS
+        if model in POLICY_MODELS or _label(perm) in OFFICER_ONLY_PERMS:
+            return action == "view"
+        return True
     if role == SUPPORT:
         return _label(perm) in SUPPORT_PERMS
     return False

@@ -225,7 +225,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Media (exports, recordings) is private: no MEDIA_URL route exists anywhere.
 MEDIA_ROOT = Path(config.raw("MEDIA_ROOT") or VAR_DIR / "media")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Recordings and exports are personal data: owner-only, whatever the umask.
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG

@@ -51,7 +51,8 @@ class RequestsConfig(AppConfig):
                 5,
                 "Starts erasures whose cancel window has passed, re-sends erasure "
                 "steps and export builds whose task was lost, resets builds a "
-                "killed worker left half-done, finishes complete erasures.",
+                "killed worker left half-done, finishes complete erasures, "
+                "deletes export packages whose link expired or was used up.",
             )
         )
 

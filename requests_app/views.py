@@ -6,10 +6,12 @@ page, so nothing about any request can be learned by trying URLs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,6 +34,8 @@ from requests_app.fulfilment import erasure, exports, rectification
 from requests_app.models import PrivacyRequest, RequestLink, SourceOutcome
 from requests_app.services import LinkExpired, LinkInvalid, RequestError
 from requests_app.tasks import status_link_resend_task
+
+log = logging.getLogger(__name__)
 
 
 def _ip(request: HttpRequest) -> str:
@@ -324,6 +328,27 @@ def export_download(request: HttpRequest, token: str) -> HttpResponse:
     except (LinkInvalid, OSError):
         return _export_gone(request, expired=False)
     name = f"{package.request.reference}-my-data.zip"
-    response = FileResponse(handle, as_attachment=True, filename=name)
+    response = _ExportResponse(handle, as_attachment=True, filename=name)
     response["Cache-Control"] = "no-store"
+    if package.download_count >= package.max_downloads:
+        response.discard_after = package.pk
     return response
+
+
+class _ExportResponse(FileResponse):
+    """Deletes a used-up package once its last download has been sent.
+
+    The server calls close() after the last byte went out (or the client left):
+    the file is no longer read, and the link cannot be used again anyway. If this
+    fails, the fulfilment dispatch job deletes the package within minutes.
+    """
+
+    discard_after: int | None = None
+
+    def close(self) -> None:
+        super().close()
+        if self.discard_after is not None:
+            try:
+                exports.export_discard(package_id=self.discard_after)
+            except DatabaseError:
+                log.warning("export %s not deleted yet", self.discard_after)

@@ -434,7 +434,9 @@ class RecordingSettingsAdmin(admin.ModelAdmin):
             return
         obj.pk = saved.pk
 
-    @admin.action(description="Disable recording (customer's choice)")
+    @admin.action(
+        description="Disable recording (customer's choice)", permissions=["change"]
+    )
     def disable_recording(self, request: HttpRequest, queryset: QuerySet):
         if request.POST.get("confirmed") != "yes":
             return TemplateResponse(
@@ -461,7 +463,7 @@ class RecordingSettingsAdmin(admin.ModelAdmin):
             )
         return None
 
-    @admin.action(description="Enable recording")
+    @admin.action(description="Enable recording", permissions=["change"])
     def enable_recording(self, request: HttpRequest, queryset: QuerySet) -> None:
         for own in queryset:
             services.recording_enable(

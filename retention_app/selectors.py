@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from privacyportal import csvsafe
 from retention_app.models import DeletionRecord
 
 
@@ -65,7 +65,7 @@ def certificate(*, organization_id: int, start: datetime, end: datetime) -> Cert
 def certificate_csv(cert: Certificate) -> Iterator[str]:
     """One row per deleted item, grouped by policy: what a customer can check."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvsafe.writer(buffer)
     writer.writerow(["category", "policy", "version", "reason", "action", "item_id"])
     yield _drain(buffer)
     for line in cert.lines:

@@ -45,3 +45,19 @@ def test_officer_has_more_than_analyst_who_has_more_than_support():
 def test_sync_is_idempotent():
     first = roles.sync_roles()
     assert roles.sync_roles() == first
+
+
+def test_policies_and_uploads_are_privacy_officer_work_analysts_view():
+    officer, analyst = perms(roles.PRIVACY_OFFICER), perms(roles.PRIVACY_ANALYST)
+    officer_only = {
+        "retention_app.add_recordingsettings",
+        "retention_app.change_recordingsettings",
+        "retention_app.add_recording",
+        "retention_app.change_retentionpolicy",
+    }
+    assert officer_only <= officer and not officer_only & analyst
+    assert {
+        "retention_app.view_recordingsettings",
+        "retention_app.view_recording",
+        "retention_app.view_retentionpolicy",
+    } <= analyst

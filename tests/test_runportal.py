@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -75,6 +76,34 @@ def test_setup_creates_admin_once_and_never_prints_a_password_again(embedded_env
     second = manage(embedded_env, "setup_portal")
     assert "with password:" in first.stdout
     assert "admin" not in second.stdout and "password" not in second.stdout
+
+
+def test_setup_with_debug_off_collects_the_static_files_the_pages_need(
+    embedded_env,
+):
+    """Without them the admin loses its styles and the form shows its honeypot."""
+    embedded_env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "s" * 50,
+            "AUDIT_HMAC_KEY": "a" * 32,
+            "RETENTION_MASTER_KEY": base64.urlsafe_b64encode(b"k" * 32).decode(),
+            "SITE_URL": "http://127.0.0.1:8000",
+            "ALLOWED_HOSTS": "testserver",
+            "SECURE_SSL_REDIRECT": "0",
+        }
+    )
+    assert manage(embedded_env, "migrate", "--no-input").returncode == 0
+    setup = manage(embedded_env, "setup_portal", "--no-superuser")
+    assert setup.returncode == 0, setup.stderr
+    probe = manage(
+        embedded_env,
+        "shell",
+        "-c",
+        "from django.test import Client; c = Client(); print(*(c.get(u).status_code"
+        " for u in ('/static/portal/public.css', '/static/admin/css/base.css')))",
+    )
+    assert probe.stdout.splitlines()[-1].split() == ["200", "200"], probe.stderr
 
 
 def test_runportal_serves_health_and_admin_then_stops_on_sigterm(embedded_env):

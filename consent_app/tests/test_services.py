@@ -55,6 +55,25 @@ def test_grant_then_withdraw_changes_the_answer_and_keeps_both_events(
     assert state.granted is False and state.last_event == events.last()
 
 
+def test_withdrawing_what_is_already_withdrawn_adds_no_event_and_no_audit(
+    purposes, subject
+):
+    grant(subject, "newsletter")
+    first = withdraw(subject, "newsletter")
+    assert withdraw(subject, "newsletter", source=Source.UNSUBSCRIBE) is None
+    events = ConsentEvent.objects.filter(subject=subject, action="withdrawn")
+    assert list(events) == [first]
+    assert AuditEvent.objects.filter(action="consent.consent.withdrawn").count() == 1
+
+
+def test_a_first_explicit_withdrawal_of_a_default_off_purpose_is_recorded(
+    purposes, subject
+):
+    """Recorded, so that a later change of the default cannot switch it on."""
+    assert withdraw(subject, "special-offers") is not None
+    assert ConsentEvent.objects.filter(subject=subject).count() == 1
+
+
 def test_each_change_writes_an_audit_event(purposes, subject):
     event = grant(subject, "newsletter")
     audit = AuditEvent.objects.get(action="consent.consent.granted")

@@ -216,6 +216,18 @@ def test_one_click_post_withdraws_with_200_no_cookie_no_redirect(purposes, subje
     assert client.post(_path(url)).status_code == 200
 
 
+def test_a_repeated_one_click_post_adds_no_second_withdrawal(purposes, subject):
+    consent_grant(actor=SYSTEM, subject=subject, purpose="newsletter", source="form")
+    url = resolve(unsubscribe_headers(subject, "newsletter"))["List-Unsubscribe"][1:-1]
+    client = Client(enforce_csrf_checks=True)
+    form = "application/x-www-form-urlencoded"
+    for _ in range(3):
+        response = client.post(_path(url), "List-Unsubscribe=One-Click", form)
+        assert response.status_code == 200
+    withdrawals = ConsentEvent.objects.filter(subject=subject, action="withdrawn")
+    assert withdrawals.count() == 1
+
+
 def test_unsubscribe_with_an_altered_token_changes_nothing(client, purposes, subject):
     consent_grant(actor=SYSTEM, subject=subject, purpose="newsletter", source="form")
     url = resolve(unsubscribe_headers(subject, "newsletter"))["List-Unsubscribe"][1:-1]

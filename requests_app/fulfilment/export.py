@@ -7,8 +7,8 @@ of rows is also written to a CSV file on disk; nothing is held in a list.
 
 from __future__ import annotations
 
-import csv
 import json
+import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -21,6 +21,7 @@ from typing import IO, Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from privacyportal.csvsafe import SafeDictWriter
 from privacyportal.registry import PersonalDataSource, registry
 
 SCHEMA = "privacy-portal/access-export/v1"
@@ -44,6 +45,16 @@ def _default(value: Any) -> Any:
 # One encoder for every row: json.dumps(default=...) would build a new one per call.
 _encode = json.JSONEncoder(default=_default).encode
 _SCALARS = (str, int, float, type(None))
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: nested lists and objects as JSON, a timestamp as plain text."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, (dict, list, set, frozenset, tuple)):
+        return _encode(value)
+    # JSON-encoding a datetime would wrap it in quotes the reader then sees.
+    return _default(value)
 
 
 def _is_stream(value: Any) -> bool:
@@ -74,12 +85,12 @@ class _CsvSink:
     def __init__(self, directory: Path, name: str, number: int) -> None:
         self.name, self.path = name, directory / f"{number}.csv"
         self.file = self.path.open("w", newline="", encoding="utf-8")
-        self.writer: csv.DictWriter | None = None
+        self.writer: SafeDictWriter | None = None
 
     def add(self, row: dict) -> None:
-        flat = {k: v if isinstance(v, _SCALARS) else _encode(v) for k, v in row.items()}
+        flat = {k: _cell(v) for k, v in row.items()}
         if self.writer is None:
-            self.writer = csv.DictWriter(self.file, list(flat), extrasaction="ignore")
+            self.writer = SafeDictWriter(self.file, list(flat), extrasaction="ignore")
             self.writer.writeheader()
         self.writer.writerow(flat)
 
@@ -180,6 +191,14 @@ def _write_data_json(
     return summaries, streamer.sinks
 
 
+def _private_file(path: Path) -> IO[bytes]:
+    """A new file only its owner can read, whatever the process umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # The umask can only narrow the mode; fchmod makes it exactly 0600.
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
+
+
 def build_export(
     *,
     subject: Any,
@@ -199,7 +218,8 @@ def build_export(
     path.parent.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory(dir=path.parent) as scratch,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as zf,
+        _private_file(path) as out,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as zf,
     ):
         summaries, sinks = _write_data_json(zf, subject, header, chosen, Path(scratch))
         files = ["data.json"]

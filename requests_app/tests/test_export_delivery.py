@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import call_command
 from django.utils import timezone
 
 from privacyportal import mail as outbox
@@ -209,3 +210,76 @@ def test_a_build_left_half_done_by_a_killed_worker_is_reset(subject, officer, se
     package.refresh_from_db()
     assert package.status == ExportPackage.Status.PENDING and package.file == ""
     assert exports.export_build(package_id=package.pk).state == "ready"
+
+
+# --- a used-up or expired package is deleted at once -------------------------------
+
+
+def _deleted(package) -> AuditEvent:
+    package.refresh_from_db()
+    assert package.status == ExportPackage.Status.EXPIRED and package.deleted_at
+    assert package.file == ""
+    return AuditEvent.objects.get(action="requests.export.deleted")
+
+
+def test_the_last_download_deletes_the_file_once_it_has_streamed(
+    subject, officer, client, private_media, django_capture_on_commit_callbacks
+):
+    package, token = delivered(subject, officer)
+    path = Path(private_media) / package.file
+    for _ in range(2):
+        b"".join(client.post(f"/privacy/export/{token}/").streaming_content)
+    assert path.is_file()
+    last = client.post(f"/privacy/export/{token}/")
+    assert path.is_file()  # still streaming: nothing is removed under the reader
+    with django_capture_on_commit_callbacks(execute=True):
+        body = b"".join(last.streaming_content)
+    assert zipfile.ZipFile(io.BytesIO(body)).read("data.json")
+    assert not path.exists()
+    event = _deleted(package)
+    assert event.data == {"reference": package.request.reference, "why": "used up"}
+
+
+def test_the_job_deletes_a_package_whose_link_expired(
+    subject, officer, private_media, django_capture_on_commit_callbacks
+):
+    package, _ = delivered(subject, officer)
+    path = Path(private_media) / package.file
+    assert exports.exports_dispatch()["exports_deleted"] == 0
+    with (
+        time_machine.travel(package.expires_at + timedelta(seconds=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        out = io.StringIO()
+        call_command("fulfilment_dispatch", "--dry-run", stdout=out)
+        assert "exports_deleted 1" in out.getvalue() and path.is_file()
+        assert exports.exports_dispatch()["exports_deleted"] == 1
+    assert not path.exists()
+    assert _deleted(package).data["why"] == "link expired"
+
+
+def test_a_legal_hold_keeps_a_package_whose_link_expired(
+    subject, officer, private_media
+):
+    from retention_app.services.holds import hold_place
+
+    package, _ = delivered(subject, officer)
+    hold_place(actor=officer, scope="subject", reason="Case 9", subject_id=subject.pk)
+    with time_machine.travel(package.expires_at + timedelta(seconds=1)):
+        assert exports.exports_dispatch()["exports_deleted"] == 0
+    assert (Path(private_media) / package.file).is_file()
+
+
+def test_export_files_are_readable_by_the_owner_only_whatever_the_umask(
+    subject, officer, private_media
+):
+    import os
+
+    previous = os.umask(0)
+    try:
+        package, _ = delivered(subject, officer)
+    finally:
+        os.umask(previous)
+    path = Path(private_media) / package.file
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700

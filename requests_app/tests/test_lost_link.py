@@ -107,6 +107,22 @@ def test_asking_again_within_the_hour_sends_once():
     assert status_links(request) == 2
 
 
+def test_the_hour_is_rolling_so_a_clock_hour_boundary_sends_nothing_more():
+    request = verified(email="boundary@example.org")
+    again = {"email": request.email, "reference": request.reference}
+    start = timezone.now().replace(minute=59, second=30, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        assert request_status_link_resend(**again)
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):  # hh+1:00:30
+        assert not request_status_link_resend(**again)
+    with time_machine.travel(start + timedelta(minutes=59), tick=False):
+        assert not request_status_link_resend(**again)
+    assert status_links(request) == 1
+    with time_machine.travel(start + timedelta(hours=1, seconds=1), tick=False):
+        assert request_status_link_resend(**again)
+    assert status_links(request) == 2
+
+
 @pytest.mark.parametrize(
     ("email", "reference", "message"),
     [

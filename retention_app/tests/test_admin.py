@@ -6,8 +6,15 @@ from django.utils import timezone
 
 from privacyportal.audit.models import AuditEvent
 from privacyportal.retention import categories
+from privacyportal.subjects.tests.factories import OrganizationFactory
 from retention_app.categories import CALL_RECORDS
-from retention_app.models import DeletionRecord, LegalHold, Recording, RetentionPolicy
+from retention_app.models import (
+    DeletionRecord,
+    LegalHold,
+    Recording,
+    RecordingSettings,
+    RetentionPolicy,
+)
 from retention_app.services import grant_create, policy_get, recording_register
 from retention_app.tests.factories import CallRecordFactory, RecordingFactory, ago
 
@@ -126,3 +133,66 @@ def test_certificate_html_and_csv(staff, actor):
     csv_response = staff.get(url, {**params, "format": "csv"})
     body = b"".join(csv_response.streaming_content).decode()
     assert f",{recording.pk}" in body
+
+
+# --- Analysts view policies and recordings; Privacy Officers set and upload ---------
+
+
+@pytest.fixture
+def analyst(client):
+    from requests_app.tests.factories import staff_user
+
+    client.force_login(staff_user("analyst", "Privacy Analyst"))
+    return client
+
+
+def test_an_analyst_cannot_add_recording_settings(analyst):
+    url = reverse("admin:retention_app_recordingsettings_add")
+    assert analyst.get(url).status_code == 403
+    org = OrganizationFactory()
+    assert analyst.post(url, {"organization": org.pk}).status_code == 403
+    assert not RecordingSettings.objects.exists()
+
+
+def test_an_analyst_sees_settings_and_policies_without_a_save_button(analyst):
+    own = RecordingSettings.objects.create(organization=OrganizationFactory())
+    policy = policy_get(categories.get(CALL_RECORDS))
+    for url in (
+        reverse("admin:retention_app_recordingsettings_change", args=[own.pk]),
+        reverse("admin:retention_app_retentionpolicy_change", args=[policy.pk]),
+    ):
+        page = analyst.get(url)
+        assert page.status_code == 200
+        assert b'name="_save"' not in page.content
+    assert (
+        b"Add recording settings"
+        not in analyst.get(
+            reverse("admin:retention_app_recordingsettings_changelist")
+        ).content
+    )
+
+
+def test_an_analyst_cannot_upload_a_recording(analyst):
+    listing = analyst.get(reverse("admin:retention_app_recording_changelist"))
+    assert listing.status_code == 200
+    upload = reverse("admin:retention_app_recording_upload")
+    assert upload.encode() not in listing.content
+    assert analyst.get(upload).status_code == 403
+    assert analyst.post(upload, {}).status_code == 403
+
+
+def test_an_analyst_cannot_turn_a_customer_s_recording_off(analyst):
+    own = RecordingSettings.objects.create(organization=OrganizationFactory())
+    analyst.post(
+        reverse("admin:retention_app_recordingsettings_changelist"),
+        {
+            "action": "disable_recording",
+            "_selected_action": [own.pk],
+            "confirmed": "yes",
+        },
+    )
+    own.refresh_from_db()
+    assert own.recording_enabled is True
+    assert not AuditEvent.objects.filter(
+        action__startswith="retention.recording"
+    ).exists()

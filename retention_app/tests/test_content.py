@@ -131,6 +131,29 @@ def test_disabled_recording_refuses_new_recordings_and_can_purge(actor, org, rec
         )
 
 
+def test_recordings_are_stored_readable_by_the_owner_only_whatever_the_umask(
+    actor, org, settings
+):
+    import os
+    from pathlib import Path
+
+    previous = os.umask(0)
+    try:
+        stored = recording_register(
+            actor=actor,
+            organization_id=org.pk,
+            meeting_title="x",
+            started_at=ago(0),
+            media=b"secret video",
+        )
+    finally:
+        os.umask(previous)
+    path = Path(settings.MEDIA_ROOT) / stored.media
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert path.parent.parent.stat().st_mode & 0o777 == 0o700
+
+
 def test_export_contains_metadata_and_decrypted_transcripts(actor, org, recording):
     person = DataSubjectFactory()
     recording.participants.add(person)

@@ -4,6 +4,7 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
@@ -13,8 +14,9 @@ from privacyportal import roles, schedule
 
 class Command(BaseCommand):
     help = (
-        "Idempotent setup after migrate: staff roles and their permissions, the "
-        "periodic jobs in django-celery-beat, and on first run a superuser 'admin' "
+        "Idempotent setup after migrate: static files collected into STATIC_ROOT, "
+        "staff roles and their permissions, the periodic jobs in "
+        "django-celery-beat, and on first run a superuser 'admin' "
         "(password from DJANGO_SUPERUSER_PASSWORD, else random and printed once)."
     )
 
@@ -26,6 +28,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        # With DEBUG off WhiteNoise serves only STATIC_ROOT, read when web starts:
+        # without this the admin loses its styles and the honeypot shows.
+        call_command("collectstatic", interactive=False, verbosity=0)
         counts = roles.sync_roles()
         created_jobs = self.sync_jobs()
         self.stdout.write(
