@@ -6,8 +6,6 @@ them (permission ``requests_app.view_reports``), Support may not.
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -15,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from privacyportal import csvsafe
 from requests_app import reports
 from requests_app.reports import DENIAL_SPLIT, Row, shown
 
@@ -153,7 +152,7 @@ def _csv(table: dict) -> HttpResponse:
     name = table["title"].lower().replace(" ", "-").replace("§", "section")
     name = "".join(c for c in name if c.isalnum() or c in "-_,")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)
     writer.writerow(table["header"])
     writer.writerows(table["rows"])
     return response

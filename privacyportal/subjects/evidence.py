@@ -7,7 +7,6 @@ built in memory: one person's history is small (sections stop at ROW_LIMIT).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -16,20 +15,16 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from privacyportal import csvsafe
 from privacyportal.subjects.story import Section
 
 
 def _csv(section: Section) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow(section.columns)
-    writer.writerows(_safe(row) for row in section.rows)
+    writer.writerows(section.rows)
     return out.getvalue()
-
-
-def _safe(row: tuple[str, ...]) -> list[str]:
-    # A cell a spreadsheet would run as a formula is prefixed with a quote.
-    return [f"'{c}" if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row]
 
 
 def build(subject: Any, sections: list[Section], *, prepared_by: str) -> bytes:
