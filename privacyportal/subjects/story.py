@@ -19,6 +19,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from privacyportal.subjects.services import EDITABLE_FIELDS
+
 # Enough for any real person's history; a section cut here says so.
 ROW_LIMIT = 2_000
 
@@ -108,15 +110,9 @@ def register_audit_sections() -> None:
     register("audit", audit_sections, order=900)
 
 
-PROFILE_FIELDS = (
-    "name",
-    "email",
-    "phone",
-    "postal_address",
-    "title",
-    "company",
-    "account_username",
-    "domain",
+# The free-text fields; lists and pairs are shown as lines below.
+PROFILE_FIELDS = tuple(
+    f for f in EDITABLE_FIELDS if f not in {"ip_addresses", "demographics"}
 )
 
 
