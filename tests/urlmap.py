@@ -1,0 +1,61 @@
+"""Every URL the portal routes, read from its URL resolver.
+
+The web-wide tests (HEAD, the request fuzz) walk this list, so a page added
+to any app's urls.py is covered without editing them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
+
+_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # "privacy/request/status/<str:token>/"
+    name: str  # "requests:status"
+    converters: Mapping[str, object] = field(default_factory=dict)
+
+    def path(self, values: Mapping[str, str] | None = None) -> str:
+        """The URL path with each parameter replaced by its (quoted) value."""
+        values = values or {}
+        return "/" + _PARAM.sub(
+            lambda m: quote(values[m.group(1)], safe=""), self.route
+        )
+
+
+def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for p in patterns:
+        if not isinstance(p.pattern, RoutePattern):
+            continue  # regex routes (admin's app index) take no part here
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            inner = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, route, inner)
+        elif isinstance(p, URLPattern):
+            yield Route(route, namespace + (p.name or ""), dict(p.pattern.converters))
+
+
+def _all_routes() -> list[Route]:
+    return list(_walk(get_resolver().url_patterns))
+
+
+def public_routes() -> list[Route]:
+    """Every route outside the admin, with its converters."""
+    return [r for r in _all_routes() if not r.route.startswith("admin/")]
+
+
+def admin_pages() -> list[Route]:
+    """The admin's routes that take no parameter (index, changelists, add, ...)."""
+    return [
+        r
+        for r in _all_routes()
+        if r.route.startswith("admin/") and not _PARAM.search(r.route)
+    ]
