@@ -35,18 +35,20 @@ class PortalWSGIRequest(WSGIRequest):
 
     Django decodes the query string in the body's charset while it builds the
     request (setting ``encoding`` evaluates ``GET``), so "charset=rot13" or
-    "charset=punycode" with a query string raised before any middleware ran.
+    "charset=idna" with a query string raised before any middleware ran.
     """
 
     unparsable = False
 
     def __init__(self, environ: dict) -> None:
+        # A copy taken first: Django writes the decoded path into the environ.
+        fallback = {**environ, "CONTENT_TYPE": ""}
         try:
             super().__init__(environ)
-        except (LookupError, ValueError):
+        except UNPARSABLE:
             # Nothing was read yet: build it again without the Content-Type
             # and let the middleware answer 400.
-            super().__init__({**environ, "CONTENT_TYPE": ""})
+            super().__init__(fallback)
             self.unparsable = True
 
 

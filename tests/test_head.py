@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from consent_app import links
-from consent_app.models import ConsentEvent, ConsentLink, Purpose
-from privacyportal.subjects.tests.factories import DataSubjectFactory
+from consent_app.models import ConsentEvent
 from requests_app.models import RequestLink
-from requests_app.services.common import hash_token, link_issue
-from requests_app.tests.factories import submit
+from requests_app.services.common import hash_token
+from tests import urlmap
 from tests.urlmap import Route, admin_pages, public_routes
 
 pytestmark = pytest.mark.django_db
@@ -34,26 +29,7 @@ SHOWN = {
 
 @pytest.fixture
 def live_tokens(db) -> dict[str, str]:
-    """A working token for each page that takes one (the rest get a dead one)."""
-    request, now = submit(), timezone.now()
-    subject = DataSubjectFactory()
-
-    def request_link(purpose: str) -> str:
-        return link_issue(request, purpose, ttl=timedelta(days=1), now=now)
-
-    return {
-        "requests:verify": request_link(RequestLink.Purpose.VERIFY),
-        "requests:status": request_link(RequestLink.Purpose.STATUS),
-        "consent:manage": links._create(
-            kind=ConsentLink.Kind.PREFERENCES, subject=subject, days=1
-        ),
-        "consent:unsubscribe": links._create(
-            kind=ConsentLink.Kind.UNSUBSCRIBE,
-            subject=subject,
-            days=1,
-            purpose=Purpose.objects.filter(is_marketing=True).first(),
-        ),
-    }
+    return urlmap.live_tokens()
 
 
 def _assert_head_like_get(client, path: str) -> int:

@@ -254,12 +254,12 @@ def test_gunicorn_answers_an_unparsable_body_with_the_portal_400(
     assert (status, b"Privacy Portal" in body) == (400, True)
 
 
-@pytest.mark.parametrize("charset", ["rot13", "punycode"])
+@pytest.mark.parametrize("charset", ["rot13", "punycode", "idna"])
 def test_gunicorn_answers_a_query_in_a_charset_without_text_with_a_400(
     gunicorn_port, charset
 ):
     headers = {"Content-Type": f"text/plain; charset={charset}"}
-    status, body = _request(gunicorn_port, "GET", "/?a=1", headers=headers)
+    status, body = _request(gunicorn_port, "GET", "/?a=%C3%A9", headers=headers)
     assert (status, b"Privacy Portal" in body) == (400, True)
 
 
