@@ -21,7 +21,8 @@ PAGES = {
     ),
     403: (
         "This action is not allowed",
-        "The form may have expired. Please go back, reload the page and try again.",
+        "You may not do this, or the form you sent has expired: go back, "
+        "reload the page and try again.",
     ),
     404: (
         "Page not found",
@@ -29,7 +30,8 @@ PAGES = {
     ),
     500: (
         "Something went wrong on our side",
-        "We have been told and will look into it. Please try again later.",
+        "Please try again later. If it keeps happening, write to us at the "
+        "address below.",
     ),
 }
 
@@ -55,6 +57,11 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return error_page(request, 403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    # CSRF_FAILURE_VIEW: Django's own page is a bare "403 Forbidden" with DEBUG off.
     return error_page(request, 403)
 
 

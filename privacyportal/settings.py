@@ -81,6 +81,8 @@ MIDDLEWARE = [
     # axes must come last: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
+# A refused form ("reload and try again") on the portal's own 403 page.
+CSRF_FAILURE_VIEW = "privacyportal.errors.csrf_failure"
 
 ROOT_URLCONF = "privacyportal.urls"
 WSGI_APPLICATION = "privacyportal.wsgi.application"

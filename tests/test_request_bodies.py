@@ -145,7 +145,7 @@ def test_a_readable_form_still_reaches_the_csrf_check_and_the_view(settings):
     settings.DEBUG = False
     client = _client()
     refused = client.post("/privacy/preferences/", {"email": "a@example.org"})
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and b"reload the page" in refused.content
     shown = client.post(
         "/privacy/preferences/",
         {"email": "not an address", "csrfmiddlewaretoken": CSRF_COOKIE},
@@ -168,6 +168,18 @@ def test_error_handlers_render_the_portal_page_without_reading_the_body(
     assert response.status_code == status
     assert b"Privacy Portal" in response.content
     assert not hasattr(request, "_post")
+
+
+def test_the_error_page_has_a_plain_fallback_when_its_template_fails(rf, monkeypatch):
+    from privacyportal import errors
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template engine down")
+
+    monkeypatch.setattr(errors.loader, "render_to_string", broken)
+    response = errors.server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert b"Something went wrong on our side" in response.content
 
 
 # --- the same through a real gunicorn, as deployed --------------------------------
