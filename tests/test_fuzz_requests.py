@@ -103,10 +103,12 @@ MEANINGFUL = [
     "1",
 ]
 CSRF_SECRET = "k" * 32
+ROUTES = public_routes()
 
 
 @dataclass
 class Fuzzed:
+    target: str  # the route's name, or the admin or unrouted path drawn
     method: str
     path: str
     body: bytes = b""
@@ -228,18 +230,16 @@ def extra_headers(draw, api_key: str) -> dict[str, str]:
 
 
 @st.composite
-def path_of(draw, tokens: dict[str, str]) -> str:
-    routes = public_routes()
-    choice = draw(st.integers(0, len(routes) + 1))
-    if choice == len(routes):
-        return draw(st.sampled_from(ADMIN))
-    if choice > len(routes):
-        return draw(st.sampled_from(UNROUTED))
-    route = routes[choice]
+def target_and_path(draw, tokens: dict[str, str]) -> tuple[str, str]:
+    choice = draw(st.integers(0, len(ROUTES) + 1))
+    if choice >= len(ROUTES):
+        path = draw(st.sampled_from(ADMIN if choice == len(ROUTES) else UNROUTED))
+        return path, path
+    route = ROUTES[choice]
     dead = st.one_of(st.text(min_size=1, max_size=120), st.binary(min_size=1))
     live = tokens.get(route.name)
     token = draw(st.sampled_from([live]) if live and draw(st.booleans()) else dead)
-    return route.path({"token": token}) if route.converters else route.path()
+    return route.name, route.path({"token": token})
 
 
 @st.composite
@@ -260,23 +260,24 @@ def requests(draw, tokens: dict[str, str], api_key: str) -> Fuzzed:
         headers["HTTP_COOKIE"] = f"csrftoken={cookie}"
     if header_token is not None:
         headers["HTTP_X_CSRFTOKEN"] = header_token
-    path = draw(path_of(tokens)) + draw(query())
-    return Fuzzed(method, path, body, ctype, headers)
+    target, path = draw(target_and_path(tokens))
+    return Fuzzed(target, method, path + draw(query()), body, ctype, headers)
 
 
 # --- the test ----------------------------------------------------------------------
 
 
-def _send(request: Fuzzed) -> int:
+def _send(request: Fuzzed) -> tuple[int, str]:
+    """The status (599: an exception escaped every handler) and why."""
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
     extra = dict(request.headers)
     if request.content_type is not None:
         extra["CONTENT_TYPE"] = request.content_type
     try:
         response = client.generic(request.method, request.path, request.body, **extra)
-    except Exception:  # escaped every handler: gunicorn's bare 500
-        return 599
-    return response.status_code
+    except Exception as exc:  # gunicorn answers these with a bare 500
+        return 599, f"{type(exc).__name__}: {exc}"
+    return response.status_code, ""
 
 
 def _run(check: Callable[[Fuzzed], None], tokens: dict, api_key: str) -> None:
@@ -317,16 +318,19 @@ def production(monkeypatch):
 
 @pytest.mark.django_db
 def test_no_request_to_any_url_gets_a_5xx(production, admin_user):
+    # admin_user: a drawn login as admin/password can succeed (302).
     tokens = live_tokens()
     _, api_key = api_key_create(actor=Actor.system(), name="fuzz")
     seen: Counter[int] = Counter()
+    targets: set[str] = set()
     failures: list[str] = []
 
     def check(request: Fuzzed) -> None:
-        status = _send(request)
+        status, why = _send(request)
         seen[status] += 1
+        targets.add(request.target)
         if status >= 500:
-            failures.append(f"{status} {request}")
+            failures.append(f"{status} {why} {request}")
 
     # Every case runs (no stop at the first 5xx), so the count is the whole run's.
     _run(check, tokens, api_key)
@@ -335,6 +339,7 @@ def test_no_request_to_any_url_gets_a_5xx(production, admin_user):
     print(f"fuzz: {total} requests, {errors} answered >= 500; {sorted(seen.items())}")
     assert errors == 0, "\n".join(failures[:20])
     assert total >= MIN_EXAMPLES
+    assert targets >= {r.name for r in ROUTES} | set(ADMIN) | set(UNROUTED)
     # The requests reached views, forms and the CSRF check, not only the 400,
     # and no rate limit answered for them.
     assert {200, 302, 400, 403, 404, 405} <= set(seen)

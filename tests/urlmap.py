@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -23,9 +23,8 @@ _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 class Route:
     route: str  # "privacy/request/status/<str:token>/"
     name: str  # "requests:status"
-    converters: Mapping[str, object] = field(default_factory=dict)
 
-    def path(self, values: Mapping[str, str] | None = None) -> str:
+    def path(self, values: Mapping[str, str | bytes] | None = None) -> str:
         """The URL path with each parameter replaced by its (quoted) value."""
         values = values or {}
         return "/" + _PARAM.sub(
@@ -42,7 +41,7 @@ def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[Rou
             inner = f"{namespace}{p.namespace}:" if p.namespace else namespace
             yield from _walk(p.url_patterns, route, inner)
         elif isinstance(p, URLPattern):
-            yield Route(route, namespace + (p.name or ""), dict(p.pattern.converters))
+            yield Route(route, namespace + (p.name or ""))
 
 
 def _all_routes() -> list[Route]:
@@ -50,7 +49,7 @@ def _all_routes() -> list[Route]:
 
 
 def public_routes() -> list[Route]:
-    """Every route outside the admin, with its converters."""
+    """Every route outside the admin."""
     return [r for r in _all_routes() if not r.route.startswith("admin/")]
 
 
