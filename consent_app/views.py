@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from consent_app import links
 from consent_app.apikeys import api_key_authenticate
@@ -39,7 +39,7 @@ from privacyportal.subjects.models import DataSubject
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     """Ask for an address; known or not, the answer is the same page."""
     form = EmailForm(request.POST or None)
@@ -92,7 +92,7 @@ def _history(subject: DataSubject) -> Any:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     """Every purpose with its current choice; one click grants or withdraws."""
     link = links.link_resolve(token, ConsentLink.Kind.PREFERENCES)
@@ -146,13 +146,13 @@ def _apply_choice(request: HttpRequest, subject: DataSubject, link: Any) -> str:
 # the secret token in the URL is the only authority, and it allows one thing.
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     link = links.link_resolve(token, ConsentLink.Kind.UNSUBSCRIBE)
     if link is None:
         return _invalid_link(request)
     context = {"purpose": link.purpose}
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         # Link scanners follow GETs: a GET only shows the button.
         return render(request, "consent/unsubscribe.html", context)
     links.unsubscribe(
@@ -163,7 +163,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "consent/unsubscribed.html", context)
 
 
-@require_GET
+@require_safe
 def policy(request: HttpRequest) -> HttpResponse:
     version = PolicyVersion.objects.current()
     html = render_markdown(version.text) if version else ""
@@ -188,7 +188,7 @@ def api_consent(request: HttpRequest) -> JsonResponse:
     Key, purpose and address are checked before any lookup of the address, so
     a refused call never tells whether the address is known.
     """
-    if request.method != "GET":
+    if request.method not in ("GET", "HEAD"):
         return _api_error(405, "only GET is supported")
     if api_key_authenticate(request.headers.get("Authorization")) is None:
         return _api_error(401, "a valid API key is required (Authorization: Bearer)")

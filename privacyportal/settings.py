@@ -85,9 +85,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Reads the query string and body before any view or process_view (CSRF's
+    # too) can: what cannot be parsed is the portal's 400. It sits after the
+    # middleware above so that page still gets their security headers.
+    "privacyportal.middleware.UnparsableRequestMiddleware",
     # axes must come last: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
+# A refused form ("reload and try again") on the portal's own 403 page.
+CSRF_FAILURE_VIEW = "privacyportal.errors.csrf_failure"
 
 ROOT_URLCONF = "privacyportal.urls"
 WSGI_APPLICATION = "privacyportal.wsgi.application"
@@ -211,6 +217,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 LOGIN_URL = "admin:login"
+# Where a login lands when its "next" is missing or points off-site.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Internationalisation ----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -16,7 +16,11 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from consent_app.gpc import gpc_requested, honour_gpc
 from privacyportal.audit.services import Actor
@@ -79,9 +83,9 @@ def _submission_data(data: dict) -> dict:
     }
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def request_form(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "requests/form.html", {"form": RequestForm()})
     form = RequestValidation(request.POST)
     valid = form.is_valid()
@@ -115,11 +119,11 @@ def request_form(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def verify(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks for a click (mail scanners prefetch links); POST verifies."""
     try:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             link = services.link_find(
                 token, RequestLink.Purpose.VERIFY, now=timezone.now()
             )
@@ -157,7 +161,7 @@ def resend(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def lost_link(request: HttpRequest) -> HttpResponse:
     """Ask for a new status link by e-mail and reference.
 
@@ -165,7 +169,7 @@ def lost_link(request: HttpRequest) -> HttpResponse:
     look-up happens in a task, so neither the page nor its timing tells.
     """
     form = LostLinkForm(request.POST or None)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "requests/lost_link.html", {"form": form})
     valid = form.is_valid()
     checks = [("lost-link", _ip(request), settings.REQUEST_RESEND_RATE)]
@@ -245,7 +249,7 @@ def _act(
     return redirect("requests:status", token=token)
 
 
-@require_http_methods(["GET"])
+@require_safe
 @with_status_link
 def status(request: HttpRequest, token: str, link: RequestLink) -> HttpResponse:
     return _status_page(request, token, link)
@@ -315,11 +319,11 @@ def _export_gone(request: HttpRequest, expired: bool) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def export_download(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners prefetch links); POST downloads once."""
     try:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             package = exports.export_find(token)
             return render(request, "requests/export.html", {"package": package})
         package, handle = exports.export_download(token=token, ip=_ip(request))
