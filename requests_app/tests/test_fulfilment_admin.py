@@ -27,10 +27,13 @@ def act(client, action: str, request: PrivacyRequest, **extra):
     )
 
 
-def test_approve_export_action_queues_a_build(subject, officer, client):
+def test_approve_export_action_confirms_then_queues_a_build(subject, officer, client):
     request = verified_for(subject, PrivacyRequest.Type.ACCESS)
     client.force_login(officer)
-    act(client, "approve_export", request)
+    page = act(client, "approve_export", request)
+    assert b"Approve the export" in page.content
+    assert not ExportPackage.objects.filter(request=request).exists()
+    act(client, "approve_export", request, apply="Confirm")
     package = ExportPackage.objects.get(request=request)
     assert package.approved_by == officer
     assert package.status == ExportPackage.Status.PENDING
