@@ -357,7 +357,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                     "correction_table",
                     "needs_attention",
                     "erasure_approved_at",
-                    "erasure_approved_by",
+                    "erasure_approved_by_name",
                     "erasure_run_after",
                     "erasure_started_at",
                 )
@@ -394,11 +394,9 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict | None = None
     ) -> HttpResponse:
-        if shows_open_queue(request) and "o" not in request.GET:
-            extra_context = {
-                **(extra_context or {}),
-                "title": "Open requests, most urgent first",
-            }
+        open_queue = shows_open_queue(request) and "o" not in request.GET
+        title = "Open requests, most urgent first" if open_queue else "Privacy requests"
+        extra_context = {**(extra_context or {}), "title": title}
         return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -482,6 +480,10 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     @admin.display(description="entered by")
     def entered_by_name(self, obj: PrivacyRequest) -> str:
         return timeline.person(obj.entered_by) or "—"
+
+    @admin.display(description="erasure approved by")
+    def erasure_approved_by_name(self, obj: PrivacyRequest) -> str:
+        return timeline.person(obj.erasure_approved_by) or "—"
 
     @admin.display(description="decided by")
     def decided_by_name(self, obj: PrivacyRequest) -> str:
@@ -659,14 +661,18 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 }
                 for a in actions.allowed(obj, request.user)
             ]
+        progress = self._progress(obj)
         return {
             "buttons": offered,
-            "progress": self._progress(obj),
+            "progress": progress,
+            "progress_problems": any(p["problem"] for p in progress),
             "timeline": timeline.entries(obj),
             "summary": {
                 "status": obj.get_status_display(),
                 "due": self.due_badge(obj),
-                "assignee": timeline.person(obj.assignee) or "nobody yet",
+                "assignee": timeline.person(obj.assignee)
+                or ("nobody yet" if obj.is_open else "nobody"),
+                "closed": not obj.is_open,
                 "type": obj.get_type_display(),
                 "jurisdiction": jurisdictions.jurisdiction_name(obj.jurisdiction),
             },

@@ -6,6 +6,7 @@ stored as codes; staff pages show only what this module makes of them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +62,8 @@ KIND_TITLES = {
 # A question or answer is written with the status change it causes; staff
 # see it once, with the new status beside it.
 FOLDED = {K.QUESTION: S.NEEDS_INFO, K.ANSWER: S.IN_PROGRESS}
+# request_assign writes "Assigned to <username>."; staff read the name.
+ASSIGNED = re.compile(r"^Assigned to (?P<username>.+)\.$")
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,14 @@ def _who(label: str, names: dict[str, str]) -> str:
     return "The portal"
 
 
-def _what(event: RequestEvent) -> str:
+def _assignee(event: RequestEvent) -> str:
+    found = ASSIGNED.match(event.message) if event.kind == K.ASSIGNED else None
+    return found["username"] if found else ""
+
+
+def _what(event: RequestEvent, names: dict[str, str]) -> str:
+    if username := _assignee(event):
+        return f"Assigned to {names.get(username, username)}"
     if event.kind == K.STATUS:
         return f"Status: {status_label(event.to_status)}"
     if event.kind == K.EMAIL:
@@ -115,8 +125,9 @@ def _what(event: RequestEvent) -> str:
 
 
 def _detail(event: RequestEvent) -> str:
-    # An e-mail's message is its template name: the title says it all.
-    return "" if event.kind == K.EMAIL else event.message
+    # An e-mail's message is its template name, an assignment's is in the
+    # title: the title says it all.
+    return "" if event.kind == K.EMAIL or _assignee(event) else event.message
 
 
 def _folds_into(event: RequestEvent, following: RequestEvent | None) -> bool:
@@ -131,7 +142,7 @@ def _folds_into(event: RequestEvent, following: RequestEvent | None) -> bool:
 def entries(request: PrivacyRequest) -> list[Entry]:
     """The request's timeline, oldest first, each event once and in words."""
     events = list(request.events.order_by("at", "id"))
-    names = _names(e.actor_label for e in events)
+    names = _names([e.actor_label for e in events] + [_assignee(e) for e in events])
     result = []
     for i, event in enumerate(events):
         following = events[i + 1] if i + 1 < len(events) else None
@@ -144,7 +155,7 @@ def entries(request: PrivacyRequest) -> list[Entry]:
             Entry(
                 at=event.at,
                 who=_who(event.actor_label, names),
-                what=_what(event),
+                what=_what(event, names),
                 detail=_detail(event),
                 status=status_label(led_to) if led_to else "",
             )

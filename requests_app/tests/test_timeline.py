@@ -60,7 +60,9 @@ def test_actor_is_shown_by_name(client, asked_and_answered):
     named = staff_user("olga", "Privacy Officer", first_name="Olga", last_name="Berg")
     services.request_assign(actor=named, request=asked_and_answered, assignee=named)
     client.force_login(named)
-    assert "by Olga Berg" in timeline_html(client, asked_and_answered)
+    html = timeline_html(client, asked_and_answered)
+    assert "Assigned to Olga Berg" in html and "by Olga Berg" in html
+    assert "olga" not in html
 
 
 def test_question_folds_its_status_change_but_other_changes_stay(asked_and_answered):
