@@ -688,7 +688,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 "outcome": o.get_outcome_display() if o.outcome else "",
                 "items": o.items,
                 "kept": f"{o.reason} ({o.legal_basis})" if o.reason else "",
-                "problem": o.last_error if o.status == failed else "",
+                "detail": o.detail,
+                "problem": (
+                    f"After {o.attempts} attempts: {o.last_error}"
+                    if o.status == failed
+                    else ""
+                ),
             }
             for o in obj.outcomes.all()
         ]

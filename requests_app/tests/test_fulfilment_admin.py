@@ -96,6 +96,13 @@ def test_retry_failed_sources_action(subject, officer, client, settings):
         client.force_login(officer)
         listing = client.get(f"{CHANGELIST}?needs_attention__exact=1")
         assert request.reference.encode() in listing.content
+        page = client.get(f"{CHANGELIST}{request.pk}/change/").content.decode()
+        row = page.split("Test source test.flaky")[1].split("</tr>")[0]
+        assert (
+            "Failed (needs attention)" in row
+            and "After 4 attempts: ConnectionError: timeout" in row
+        )
+        assert ">Retry failed sources</button>" in page
         broken.result = ErasureResult(Outcome.DELETED, 1, "row")
         act(client, "retry_failed", request)
         step.refresh_from_db()
