@@ -164,3 +164,16 @@ def test_a_received_request_is_refused_a_question_in_plain_words(officer):
     assert actions.refusal("assign_to_me", request, officer) is None
     services.request_withdraw(request=request, actor=Actor.subject(None))
     assert "it is closed (withdrawn)" in actions.refusal("assign", request, officer)
+
+
+def test_request_page_and_confirmation_have_no_inline_style_or_script(
+    client, officer
+):
+    request = in_progress(officer, country="DE")
+    client.force_login(officer)
+    page = client.get(f"{URL}{request.pk}/change/").content.decode()
+    bench = page.split('class="pr-workbench"')[1].split("</ol>")[0]
+    confirm = client.get(f"{URL}{request.pk}/do/extend/").content.decode()
+    form = confirm.split('id="content"')[1]
+    for html in (bench, form):
+        assert "style=" not in html and "<script" not in html
