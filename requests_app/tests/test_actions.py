@@ -166,9 +166,7 @@ def test_a_received_request_is_refused_a_question_in_plain_words(officer):
     assert "it is closed (withdrawn)" in actions.refusal("assign", request, officer)
 
 
-def test_request_page_and_confirmation_have_no_inline_style_or_script(
-    client, officer
-):
+def test_request_page_and_confirmation_have_no_inline_style_or_script(client, officer):
     request = in_progress(officer, country="DE")
     client.force_login(officer)
     page = client.get(f"{URL}{request.pk}/change/").content.decode()
