@@ -64,6 +64,8 @@ KIND_TITLES = {
 FOLDED = {K.QUESTION: S.NEEDS_INFO, K.ANSWER: S.IN_PROGRESS}
 # request_assign writes "Assigned to <username>."; staff read the name.
 ASSIGNED = re.compile(r"^Assigned to (?P<username>.+)\.$")
+# The erasure note names a failed step by its registry key; staff read its label.
+STEP_FAILED = re.compile(r"^(?P<key>\S+) (?P<rest>failed \d+ times: .*)$", re.S)
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,15 @@ def _what(event: RequestEvent, names: dict[str, str]) -> str:
     return KIND_TITLES.get(event.kind, "Update")
 
 
-def _detail(event: RequestEvent) -> str:
+def _detail(event: RequestEvent, sources: dict[str, str]) -> str:
     # An e-mail's message is its template name, an assignment's is in the
     # title: the title says it all.
-    return "" if event.kind == K.EMAIL or _assignee(event) else event.message
+    if event.kind == K.EMAIL or _assignee(event):
+        return ""
+    found = STEP_FAILED.match(event.message) if event.kind == K.NOTE else None
+    if found and found["key"] in sources:
+        return f"{sources[found['key']]}: {found['rest']}"
+    return event.message
 
 
 def _folds_into(event: RequestEvent, following: RequestEvent | None) -> bool:
@@ -143,6 +150,9 @@ def entries(request: PrivacyRequest) -> list[Entry]:
     """The request's timeline, oldest first, each event once and in words."""
     events = list(request.events.order_by("at", "id"))
     names = _names([e.actor_label for e in events] + [_assignee(e) for e in events])
+    sources = dict(
+        request.outcomes.exclude(label="").values_list("source_key", "label")
+    )
     result = []
     for i, event in enumerate(events):
         following = events[i + 1] if i + 1 < len(events) else None
@@ -156,7 +166,7 @@ def entries(request: PrivacyRequest) -> list[Entry]:
                 at=event.at,
                 who=_who(event.actor_label, names),
                 what=_what(event, names),
-                detail=_detail(event),
+                detail=_detail(event, sources),
                 status=status_label(led_to) if led_to else "",
             )
         )

@@ -103,6 +103,9 @@ def test_retry_failed_sources_action(subject, officer, client, settings):
             and "After 4 attempts: ConnectionError: timeout" in row
         )
         assert ">Retry failed sources</button>" in page
+        timeline = page.split('class="pr-timeline"')[1]
+        assert "Test source test.flaky: failed 4 times" in timeline
+        assert "test.flaky failed" not in timeline
         broken.result = ErasureResult(Outcome.DELETED, 1, "row")
         act(client, "retry_failed", request)
         step.refresh_from_db()
