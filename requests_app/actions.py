@@ -142,12 +142,10 @@ ACTIONS = (
     Action("assign", "Assign to…", "assigned", _assign),
     Action("ask", "Ask the requester…", "sent the question", _ask),
     Action("extend", "Extend the deadline…", "extended", _extend),
-    Action(
-        "approve_export", "Approve the export…", "queued for export", _approve_export
-    ),
+    Action("approve_export", "Approve export…", "queued for export", _approve_export),
     Action(
         "approve_erasure",
-        "Start the erasure…",
+        "Approve erasure…",
         "approved for erasure",
         _approve_erasure,
     ),

@@ -160,7 +160,7 @@ STEPS: dict[str, Step] = {
     ),
     "approve_erasure": Step(
         ApproveErasureForm,
-        "Approve erasure (runs in {hours} hours unless cancelled; "
+        "Approve erasure (it starts in {hours} hours unless cancelled; "
         "the requester is e-mailed)",
         lambda u, r, d: erasure.erasure_approve(actor=u, request=r),
     ),

@@ -21,7 +21,7 @@ WORKING = [
     *OPEN_TO_ALL,
     "Ask the requester…",
     "Extend the deadline…",
-    "Approve the export…",
+    "Approve export…",
     "Mark completed…",
     "Deny…",
 ]
@@ -70,16 +70,16 @@ def test_extension_is_not_offered_twice_nor_where_the_law_allows_none(client, of
     assert "Extend the deadline…" not in buttons(client, brazil)
 
 
-def test_erasure_request_offers_start_then_cancel(client, officer):
+def test_erasure_request_offers_approval_then_cancel(client, officer):
     from requests_app.fulfilment import erasure
 
     request = in_progress(officer, type="erasure")
     client.force_login(officer)
-    assert "Start the erasure…" in buttons(client, request)
-    assert "Approve the export…" not in buttons(client, request)
+    assert "Approve erasure…" in buttons(client, request)
+    assert "Approve export…" not in buttons(client, request)
     erasure.erasure_approve(actor=officer, request=request)
     offered = buttons(client, request)
-    assert "Cancel the erasure" in offered and "Start the erasure…" not in offered
+    assert "Cancel the erasure" in offered and "Approve erasure…" not in offered
 
 
 def test_auditor_and_support_see_no_action_buttons(client, auditor, support, officer):
