@@ -175,3 +175,47 @@ def test_request_page_and_confirmation_have_no_inline_style_or_script(client, of
     form = confirm.split('id="content"')[1]
     for html in (bench, form):
         assert "style=" not in html and "<script" not in html
+
+
+FORM_DATA = {
+    "ask": {"question": "Which account?"},
+    "extend": {"reason": "Your data sits in many systems."},
+    "deny": {"reason": "Excessive", "legal_basis": "Art 12(5)"},
+    "complete": {"partial": False, "summary": "Done."},
+    "apply_restriction": {"marketing": True, "profiling": False, "reason": ""},
+}
+
+
+def _in_status(type_: str, status: str, officer) -> PrivacyRequest:
+    if status == S.RECEIVED:
+        return submit(type=type_, country="DE")
+    request = verified(type=type_, country="DE")
+    if status == S.NEEDS_INFO:
+        services.request_ask(actor=officer, request=request, question="Which?")
+    if status == S.DENIED:
+        services.request_deny(
+            actor=officer, request=request, reason="No", legal_basis="Art 12(5)"
+        )
+    request.refresh_from_db()
+    return request
+
+
+@pytest.mark.parametrize("type_", ["access", "erasure", "objection"])
+@pytest.mark.parametrize("status", [S.RECEIVED, S.VERIFIED, S.NEEDS_INFO, S.DENIED])
+def test_offered_actions_are_exactly_those_the_services_accept(
+    officer, analyst, type_, status
+):
+    from requests_app.admin_actions import STEPS
+
+    disagree = []
+    for action in actions.ACTIONS:
+        request = _in_status(type_, status, officer)
+        offered = actions.why_not(action.name, request, analyst) is None
+        data = {"assignee": officer, **FORM_DATA.get(action.name, {})}
+        try:
+            accepted = STEPS[action.name].run(analyst, request, data) is not False
+        except services.RequestError:
+            accepted = False
+        if offered != accepted:
+            disagree.append((action.name, offered, accepted))
+    assert disagree == []
