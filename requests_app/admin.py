@@ -442,10 +442,16 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: PrivacyRequest) -> str:
-        return format_html(
+        badge = format_html(
             '<span class="pr-badge pr-status-{}">{}</span>',
             obj.status,
             obj.get_status_display(),
+        )
+        if not obj.needs_attention:
+            return badge
+        # A failed step waits for staff: visible without opening the request.
+        return format_html(
+            '{}<br><span class="pr-attention">needs attention</span>', badge
         )
 
     @admin.display(description="due", ordering="due_at")
@@ -673,6 +679,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 "assignee": timeline.person(obj.assignee)
                 or ("nobody yet" if obj.is_open else "nobody"),
                 "closed": not obj.is_open,
+                "attention": obj.needs_attention,
                 "type": obj.get_type_display(),
                 "jurisdiction": jurisdictions.jurisdiction_name(obj.jurisdiction),
             },

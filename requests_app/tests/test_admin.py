@@ -308,6 +308,7 @@ def test_filter_links_old_and_new(client, officer, query, expect):
     assert response.status_code == 200
     html = response.content.decode()
     assert {name for name, r in rows.items() if r.reference in html} == expect
+    assert ("needs attention</span>" in html) is ("failed" in expect)
 
 
 def test_jurisdiction_filter_offers_groups_not_every_code(client, officer):
