@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from datetime import timedelta
 
@@ -13,14 +14,18 @@ from requests_app import services
 from requests_app.models import PrivacyRequest
 from requests_app.tests.factories import in_progress, staff_user, submit, verified
 
-# Live-server tests flush the database after each test; serialized rollback
-# restores the deadline rules the migrations seeded, for the next test.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = pytest.mark.browser
 URL = "/admin/requests_app/privacyrequest/"
 PASSWORD = "pw-Very-Long-123"
+
+
+@pytest.fixture(autouse=True)
+def _deadline_rules(transactional_db):
+    """The rules the migrations seed (an earlier live-server test flushed them)."""
+    from django.apps import apps
+
+    seeded = importlib.import_module("requests_app.migrations.0002_seed_deadline_rules")
+    seeded.seed(apps, None)
 
 
 def shot(page, name: str) -> None:
