@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,20 +20,19 @@ from django.utils.safestring import mark_safe
 
 from privacyportal import roles
 from privacyportal.subjects.models import normalize_email
-from requests_app import services
+from requests_app import actions, admin_actions, jurisdictions, services, timeline
 from requests_app.forms import clean_residence, residence_fields, single_line
-from requests_app.fulfilment import erasure, exports, rectification, restriction
+from requests_app.fulfilment import rectification
 from requests_app.fulfilment.external_sql import ERASE_MODES, redact_url
 from requests_app.fulfilment.receipt import receipt_download
 from requests_app.fulfilment.sources import external_source_save
-from requests_app.jurisdictions import known_codes
 from requests_app.models import (
+    OPEN_STATUSES,
     DeadlineRule,
     ExternalSource,
     Holiday,
     PrivacyRequest,
     RectificationItem,
-    RequestEvent,
     SourceOutcome,
 )
 from requests_app.services import RequestError, Submission
@@ -55,16 +52,88 @@ class CappedPaginator(Paginator):
         return self.object_list.values("pk")[:COUNT_CAP].count()
 
 
+class StatusFilter(admin.SimpleListFilter):
+    """Open requests unless asked otherwise: the queue is work still to do.
+
+    ``status=closed`` and ``status=all`` widen it; any single status code
+    (``status=needs_info``) still works, as do the field lookups
+    ``status__exact`` and ``status__in`` that older links carry.
+    """
+
+    title = "status"
+    parameter_name = "status"
+    OPEN, CLOSED, ALL = "open", "closed", "all"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        statuses = [(s, PrivacyRequest.Status(s).label) for s in OPEN_STATUSES]
+        return [*statuses, (self.CLOSED, "Closed"), (self.ALL, "All")]
+
+    def choices(self, changelist: Any):
+        # The first choice, "Open", is the unfiltered default (Django's "All").
+        choices = list(super().choices(changelist))
+        choices[0]["display"] = "Open"
+        yield from choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == self.ALL or (value is None and _status_lookup_in(request)):
+            return queryset
+        if value is None or value == self.OPEN:
+            return queryset.open()
+        if value == self.CLOSED:
+            return queryset.exclude(status__in=OPEN_STATUSES)
+        return queryset.filter(status=value)
+
+
+def _status_lookup_in(request: HttpRequest) -> bool:
+    return any(key.startswith("status__") for key in request.GET)
+
+
+def shows_open_queue(request: HttpRequest) -> bool:
+    """True when the list is the open queue or a part of it."""
+    value = request.GET.get(StatusFilter.parameter_name)
+    if value is None:
+        return not _status_lookup_in(request)
+    return value in OPEN_STATUSES or value == StatusFilter.OPEN
+
+
 class JurisdictionFilter(admin.SimpleListFilter):
+    """A few groups; a single code (``jurisdiction=US-CA``) is still accepted."""
+
     title = "jurisdiction"
     parameter_name = "jurisdiction"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list:
         # A fixed list: a DISTINCT over the table would cost a scan per page.
-        return known_codes()
+        groups = list(jurisdictions.GROUPS)
+        value = self.value()
+        if value and value not in dict(groups):
+            groups.append((value, jurisdictions.jurisdiction_name(value)))
+        return groups
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(jurisdiction=self.value()) if self.value() else queryset
+        value = self.value()
+        american = Q(jurisdiction="US") | Q(jurisdiction__startswith="US-")
+        if not value:
+            return queryset
+        if value == "US-ANY":
+            return queryset.filter(american)
+        if value == "OTHER":
+            return queryset.exclude(american).exclude(jurisdiction__in=["EU", "UK"])
+        return queryset.filter(jurisdiction=value.upper())
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    title = "needs attention"
+    parameter_name = "needs_attention"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [("yes", "Yes (a step failed)"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(needs_attention=self.value() == "yes")
+        return queryset
 
 
 class DueWindowFilter(admin.SimpleListFilter):
@@ -109,30 +178,6 @@ class VerifiedFilter(admin.SimpleListFilter):
         if self.value() in {"yes", "no"}:
             return queryset.filter(verified_at__isnull=self.value() == "no")
         return queryset
-
-
-class RequestEventInline(admin.TabularInline):
-    model = RequestEvent
-    extra = 0
-    can_delete = False
-    fields = (
-        "at",
-        "kind",
-        "actor_label",
-        "from_status",
-        "to_status",
-        "message",
-        "public",
-    )
-    readonly_fields = fields
-    verbose_name = "timeline entry"
-    verbose_name_plural = "Timeline"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple]) -> str:
@@ -196,100 +241,27 @@ class EntryForm(forms.ModelForm):
         return data
 
 
-# --- action forms ------------------------------------------------------------------
-
-
-class ExtendForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea, help_text="E-mailed to the requester."
-    )
-
-
-class AskForm(forms.Form):
-    question = forms.CharField(
-        widget=forms.Textarea, help_text="E-mailed; answered on the status page."
-    )
-
-
-class DenyForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea, help_text="E-mailed.")
-    legal_basis = forms.CharField(
-        max_length=200, help_text="e.g. GDPR Art. 12(5) manifestly unfounded"
-    )
-
-
-class CompleteForm(forms.Form):
-    partial = forms.BooleanField(
-        required=False, label="Only partly completed (say what was not done below)"
-    )
-    summary = forms.CharField(
-        widget=forms.Textarea, required=False, help_text="E-mailed to the requester."
-    )
-
-
-class ApproveErasureForm(forms.Form):
-    confirm = forms.BooleanField(
-        label="Delete or anonymise this person's data in every source once the "
-        "cancel window has passed",
-    )
-
-
-class ObjectionForm(forms.Form):
-    marketing = forms.BooleanField(required=False, label="Objects to marketing")
-    profiling = forms.BooleanField(required=False, label="Objects to profiling")
-    reason = forms.CharField(required=False, help_text="Recorded in the audit trail.")
-
-
-def _form_action(
-    modeladmin: PrivacyRequestAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    *,
-    form_class: type[forms.Form],
-    title: str,
-    verb: str,
-    run: Callable[[PrivacyRequest, dict], Any],
-) -> TemplateResponse | None:
-    """Show a confirmation form first; on "apply", call ``run`` per request."""
-    form = form_class(request.POST if "apply" in request.POST else None)
-    if "apply" in request.POST and form.is_valid():
-        modeladmin.run_each(
-            request, queryset, verb, lambda r: run(r, form.cleaned_data)
-        )
-        return None
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "opts": modeladmin.model._meta,
-        "form": form,
-        "queryset": queryset,
-        "action": request.POST.get("action", ""),
-        "select_across": request.POST.get("select_across", "0"),
-        "action_checkbox_name": ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "requests/admin/action_form.html", context)
-
-
 @admin.register(PrivacyRequest)
 class PrivacyRequestAdmin(admin.ModelAdmin):
+    # What a queue row needs to pick the next request, narrow enough for a
+    # 1280 px screen beside the filters (e-mail and received date are on
+    # the request page; search finds an exact e-mail address).
     list_display = (
         "reference",
-        "type",
+        "type_short",
         "status_badge",
-        "email",
-        "jurisdiction",
-        "received_at",
         "due_badge",
-        "assignee",
+        "assignee_name",
+        "jurisdiction_name",
     )
     list_select_related = ("assignee",)
     list_filter = (
-        "status",
-        "type",
-        "needs_attention",
-        JurisdictionFilter,
+        StatusFilter,
         DueWindowFilter,
         AssigneeFilter,
+        NeedsAttentionFilter,
+        "type",
+        JurisdictionFilter,
         VerifiedFilter,
     )
     search_fields = ("=reference",)
@@ -297,10 +269,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedPaginator
     list_per_page = 50
-    inlines = [RequestEventInline]
+    # Counts per filter choice would each scan the table.
+    show_facets = admin.ShowFacets.NEVER
     raw_id_fields = ("subject",)
     actions = [
         "assign_to_me",
+        "assign",
         "extend",
         "ask",
         "deny",
@@ -331,9 +305,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 "fields": (
                     "name",
                     "email",
-                    "country",
-                    "region",
-                    "jurisdiction",
+                    "residence",
+                    "jurisdiction_name",
                     "relationship",
                     "details",
                     "is_agent",
@@ -364,9 +337,9 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             "Decision",
             {
                 "fields": (
-                    "assignee",
-                    "entered_by",
-                    "decided_by",
+                    "assignee_name",
+                    "entered_by_name",
+                    "decided_by_name",
                     "completed_at",
                     "closed_at",
                     "outcome_summary",
@@ -380,12 +353,11 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "fulfilment_links",
-                    "outcome_table",
                     "export_table",
                     "correction_table",
                     "needs_attention",
                     "erasure_approved_at",
-                    "erasure_approved_by",
+                    "erasure_approved_by_name",
                     "erasure_run_after",
                     "erasure_started_at",
                 )
@@ -408,13 +380,24 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         return user._request_roles == {roles.SUPPORT}
 
     def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
-        # A due window is a work queue: most urgent first (unless a column
-        # was clicked). It is also what the open-requests due_at index serves,
-        # so the page costs the same at a million requests as at a thousand;
-        # newest-first would walk every recent request to find the old ones.
-        if request.GET.get(DueWindowFilter.parameter_name) and "o" not in request.GET:
+        # The open queue is worked most urgent first: due date ascending puts
+        # the overdue on top (unless a column was clicked). It is also what
+        # the open-requests (due_at, id) indexes serve, so the page costs the
+        # same at a million requests as at a thousand. Closed requests keep
+        # the newest first.
+        if "o" in request.GET:
+            return super().get_ordering(request)
+        if request.GET.get(DueWindowFilter.parameter_name) or shows_open_queue(request):
             return ("due_at", "id")
         return super().get_ordering(request)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        open_queue = shows_open_queue(request) and "o" not in request.GET
+        title = "Open requests, most urgent first" if open_queue else "Privacy requests"
+        extra_context = {**(extra_context or {}), "title": title}
+        return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
@@ -422,9 +405,6 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             # Support staff see the requests they entered, nothing else.
             return queryset.filter(entered_by=request.user)
         return queryset
-
-    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list:
-        return self.inlines if obj is not None else []
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
         if obj is None:
@@ -462,10 +442,16 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: PrivacyRequest) -> str:
-        return format_html(
+        badge = format_html(
             '<span class="pr-badge pr-status-{}">{}</span>',
             obj.status,
             obj.get_status_display(),
+        )
+        if not obj.needs_attention:
+            return badge
+        # A failed step waits for staff: visible without opening the request.
+        return format_html(
+            '{}<br><span class="pr-attention">needs attention</span>', badge
         )
 
     @admin.display(description="due", ordering="due_at")
@@ -475,11 +461,39 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             return date
         if obj.paused_at is not None:
             # The clock stands still until the requester answers.
-            return format_html('<span class="pr-paused">{} (paused)</span>', date)
+            return format_html('{}<br><span class="pr-paused">paused</span>', date)
         left = obj.days_left
         css = "pr-overdue" if left < 0 else "pr-soon" if left <= 7 else "pr-ok"
         label = f"{-left} days overdue" if left < 0 else f"{left} days left"
-        return format_html('<span class="{}">{} ({})</span>', css, date, label)
+        return format_html('{}<br><span class="{}">{}</span>', date, css, label)
+
+    @admin.display(description="type", ordering="type")
+    def type_short(self, obj: PrivacyRequest) -> str:
+        return timeline.type_short(obj.type)
+
+    @admin.display(description="assignee", ordering="assignee")
+    def assignee_name(self, obj: PrivacyRequest) -> str:
+        return timeline.person(obj.assignee) or "—"
+
+    @admin.display(description="jurisdiction", ordering="jurisdiction")
+    def jurisdiction_name(self, obj: PrivacyRequest) -> str:
+        return jurisdictions.jurisdiction_name(obj.jurisdiction)
+
+    @admin.display(description="lives in")
+    def residence(self, obj: PrivacyRequest) -> str:
+        return jurisdictions.residence_name(obj.country, obj.region)
+
+    @admin.display(description="entered by")
+    def entered_by_name(self, obj: PrivacyRequest) -> str:
+        return timeline.person(obj.entered_by) or "—"
+
+    @admin.display(description="erasure approved by")
+    def erasure_approved_by_name(self, obj: PrivacyRequest) -> str:
+        return timeline.person(obj.erasure_approved_by) or "—"
+
+    @admin.display(description="decided by")
+    def decided_by_name(self, obj: PrivacyRequest) -> str:
+        return timeline.person(obj.decided_by) or "—"
 
     # --- saving ---------------------------------------------------------------
 
@@ -502,97 +516,52 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.reference = created.pk, created.reference
 
-    # --- actions --------------------------------------------------------------
-
-    def run_each(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet,
-        verb: str,
-        run: Callable[[PrivacyRequest], Any],
-    ) -> None:
-        done, refused = 0, []
-        for obj in queryset.select_related("legal_rule"):
-            try:
-                if run(obj) is not False:
-                    done += 1
-            except RequestError as exc:
-                refused.append(str(exc))
-        self.message_user(request, f"{done} request{'s' * (done != 1)} {verb}.")
-        for reason in refused:
-            self.message_user(request, reason, messages.WARNING)
+    # --- actions (see admin_actions: forms, services, refusals) ---------------
 
     @admin.action(description="Assign to me", permissions=["change"])
-    def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_each(
-            request,
-            queryset,
-            "assigned to you",
-            lambda r: services.request_assign(
-                actor=request.user, request=r, assignee=request.user
-            ),
-        )
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet):
+        return admin_actions.confirm_and_run(self, request, queryset, "assign_to_me")
+
+    @admin.action(description="Assign to…", permissions=["change"])
+    def assign(self, request: HttpRequest, queryset: QuerySet):
+        return admin_actions.confirm_and_run(self, request, queryset, "assign")
 
     @admin.action(description="Extend the deadline…", permissions=["change"])
     def extend(self, request: HttpRequest, queryset: QuerySet):
-        return _form_action(
-            self,
-            request,
-            queryset,
-            form_class=ExtendForm,
-            title="Extend the deadline (the requester is e-mailed)",
-            verb="extended",
-            run=lambda r, d: services.request_extend(
-                actor=request.user, request=r, reason=d["reason"]
-            ),
-        )
+        return admin_actions.confirm_and_run(self, request, queryset, "extend")
 
     @admin.action(description="Ask the requester a question…", permissions=["change"])
     def ask(self, request: HttpRequest, queryset: QuerySet):
-        return _form_action(
-            self,
-            request,
-            queryset,
-            form_class=AskForm,
-            title="Ask the requester a question",
-            verb="asked",
-            run=lambda r, d: services.request_ask(
-                actor=request.user, request=r, question=d["question"]
-            ),
-        )
+        return admin_actions.confirm_and_run(self, request, queryset, "ask")
 
     @admin.action(description="Deny…", permissions=["change"])
     def deny(self, request: HttpRequest, queryset: QuerySet):
-        return _form_action(
-            self,
-            request,
-            queryset,
-            form_class=DenyForm,
-            title="Deny (the requester is told why and how to complain)",
-            verb="denied",
-            run=lambda r, d: services.request_deny(
-                actor=request.user,
-                request=r,
-                reason=d["reason"],
-                legal_basis=d["legal_basis"],
-            ),
-        )
+        return admin_actions.confirm_and_run(self, request, queryset, "deny")
 
     @admin.action(description="Mark completed…", permissions=["change"])
     def complete(self, request: HttpRequest, queryset: QuerySet):
-        return _form_action(
-            self,
-            request,
-            queryset,
-            form_class=CompleteForm,
-            title="Mark completed (the requester is e-mailed)",
-            verb="completed",
-            run=lambda r, d: services.request_complete(
-                actor=request.user,
-                request=r,
-                partial=d["partial"],
-                summary=d["summary"],
-            ),
+        return admin_actions.confirm_and_run(self, request, queryset, "complete")
+
+    @admin.action(description="Approve export…", permissions=["change"])
+    def approve_export(self, request: HttpRequest, queryset: QuerySet):
+        return admin_actions.confirm_and_run(self, request, queryset, "approve_export")
+
+    @admin.action(description="Approve erasure…", permissions=["change"])
+    def approve_erasure(self, request: HttpRequest, queryset: QuerySet):
+        return admin_actions.confirm_and_run(self, request, queryset, "approve_erasure")
+
+    @admin.action(description="Cancel a scheduled erasure", permissions=["change"])
+    def cancel_erasure(self, request: HttpRequest, queryset: QuerySet):
+        return admin_actions.confirm_and_run(self, request, queryset, "cancel_erasure")
+
+    @admin.action(description="Retry failed sources", permissions=["change"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet):
+        return admin_actions.confirm_and_run(self, request, queryset, "retry_failed")
+
+    @admin.action(description="Apply restriction / objection…", permissions=["change"])
+    def apply_restriction(self, request: HttpRequest, queryset: QuerySet):
+        return admin_actions.confirm_and_run(
+            self, request, queryset, "apply_restriction"
         )
 
     # --- fulfilment -------------------------------------------------------------
@@ -617,24 +586,6 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 )
             )
         return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a>', links)
-
-    @admin.display(description="erasure: outcome per source")
-    def outcome_table(self, obj: PrivacyRequest) -> str:
-        rows = [
-            (
-                o.label or o.source_key,
-                o.get_status_display(),
-                o.get_outcome_display() if o.outcome else "",
-                o.items,
-                o.detail,
-                f"{o.reason} ({o.legal_basis})" if o.reason else "",
-                o.attempts,
-                o.last_error if o.status != SourceOutcome.Status.DONE else "",
-            )
-            for o in obj.outcomes.all()
-        ]
-        headers = ("source", "status", "outcome", "items", "detail", "kept because")
-        return _table((*headers, "attempts", "error"), rows)
 
     @admin.display(description="access exports")
     def export_table(self, obj: PrivacyRequest) -> str:
@@ -673,6 +624,11 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 view(self.corrections_view),
                 name="requests_app_privacyrequest_corrections",
             ),
+            path(
+                "<int:pk>/do/<slug:name>/",
+                view(self.act_view),
+                name="requests_app_privacyrequest_act",
+            ),
             *super().get_urls(),
         ]
 
@@ -681,6 +637,93 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
         return obj
+
+    # --- the request page as a workbench --------------------------------------
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context = {**(extra_context or {}), **self._workbench(request, obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _workbench(self, request: HttpRequest, obj: PrivacyRequest) -> dict:
+        """The buttons this user may press now, the progress and the timeline."""
+        offered = []
+        if self.has_change_permission(request, obj):
+            offered = [
+                {
+                    "label": a.label,
+                    "url": reverse(
+                        "admin:requests_app_privacyrequest_act", args=[obj.pk, a.name]
+                    ),
+                    # Without a form the button posts at once (nothing to confirm).
+                    "direct": admin_actions.STEPS[a.name].form is None,
+                }
+                for a in actions.allowed(obj, request.user)
+            ]
+        progress = self._progress(obj)
+        return {
+            "buttons": offered,
+            "progress": progress,
+            "progress_problems": any(p["problem"] for p in progress),
+            "timeline": timeline.entries(obj),
+            "summary": {
+                "status": obj.get_status_display(),
+                "due": self.due_badge(obj),
+                "assignee": timeline.person(obj.assignee)
+                or ("nobody yet" if obj.is_open else "nobody"),
+                "closed": not obj.is_open,
+                "attention": obj.needs_attention,
+                "type": obj.get_type_display(),
+                "jurisdiction": jurisdictions.jurisdiction_name(obj.jurisdiction),
+            },
+        }
+
+    def _progress(self, obj: PrivacyRequest) -> list[dict]:
+        """Erasure outcome per source, in words."""
+        failed = SourceOutcome.Status.FAILED
+        return [
+            {
+                "source": o.label or o.source_key,
+                "state": o.get_status_display(),
+                "outcome": o.get_outcome_display() if o.outcome else "",
+                "items": o.items,
+                "kept": f"{o.reason} ({o.legal_basis})" if o.reason else "",
+                "detail": o.detail,
+                "problem": (
+                    f"After {o.attempts} attempts: {o.last_error}"
+                    if o.status == failed
+                    else ""
+                ),
+            }
+            for o in obj.outcomes.all()
+        ]
+
+    def act_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
+        """One action on one request, from its page: confirm, run, go back."""
+        obj = self._request_or_404(request, pk)
+        if name not in admin_actions.STEPS:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        back = reverse("admin:requests_app_privacyrequest_change", args=[obj.pk])
+        if why := actions.refusal(name, obj, request.user):
+            self.message_user(request, why, messages.ERROR)
+            return redirect(back)
+        direct = admin_actions.STEPS[name].form is None
+        if direct and request.method != "POST":
+            return redirect(back)  # a link never changes anything
+        queryset = self.get_queryset(request).filter(pk=obj.pk)
+        response = admin_actions.confirm_and_run(
+            self, request, queryset, name, original=obj
+        )
+        return response or redirect(back)
 
     def receipt_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         obj = self._request_or_404(request, pk)
@@ -722,70 +765,6 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), messages.ERROR)
             return
         self.message_user(request, f"{item.label}: decision recorded.")
-
-    @admin.action(
-        description="Approve export (build and e-mail the link)", permissions=["change"]
-    )
-    def approve_export(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_each(
-            request,
-            queryset,
-            "queued for export",
-            lambda r: exports.export_approve(actor=request.user, request=r),
-        )
-
-    @admin.action(description="Approve erasure…", permissions=["change"])
-    def approve_erasure(self, request: HttpRequest, queryset: QuerySet):
-        from django.conf import settings
-
-        return _form_action(
-            self,
-            request,
-            queryset,
-            form_class=ApproveErasureForm,
-            title=f"Approve erasure (runs in {settings.ERASURE_DELAY_HOURS} hours "
-            "unless cancelled; the requester is e-mailed)",
-            verb="scheduled for erasure",
-            run=lambda r, d: erasure.erasure_approve(actor=request.user, request=r),
-        )
-
-    @admin.action(description="Cancel a scheduled erasure", permissions=["change"])
-    def cancel_erasure(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_each(
-            request,
-            queryset,
-            "erasure cancelled",
-            lambda r: erasure.erasure_cancel(actor=request.user, request=r),
-        )
-
-    @admin.action(description="Retry failed sources", permissions=["change"])
-    def retry_failed(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.run_each(
-            request,
-            queryset.filter(needs_attention=True),
-            "retried",
-            lambda r: (
-                erasure.erasure_retry_failed(actor=request.user, request=r) or False
-            ),
-        )
-
-    @admin.action(description="Apply restriction / objection…", permissions=["change"])
-    def apply_restriction(self, request: HttpRequest, queryset: QuerySet):
-        return _form_action(
-            self,
-            request,
-            queryset,
-            form_class=ObjectionForm,
-            title="Set the subject's restriction or objection flags and close",
-            verb="applied",
-            run=lambda r, d: restriction.restriction_apply(
-                actor=request.user,
-                request=r,
-                marketing=d["marketing"],
-                profiling=d["profiling"],
-                reason=d["reason"],
-            ),
-        )
 
 
 class AuditedPolicyAdmin(admin.ModelAdmin):

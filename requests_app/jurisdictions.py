@@ -77,3 +77,34 @@ def known_codes() -> list[tuple[str, str]]:
         (c, name) for c, name in COUNTRIES if c not in EEA and c not in {"GB", "US"}
     ]
     return codes
+
+
+_COUNTRY_NAMES = dict(COUNTRIES)
+_STATE_NAMES = dict(US_STATES)
+_NAMED = {"EU": "EU / EEA", "UK": "United Kingdom", "US": "United States (no state)"}
+
+
+def jurisdiction_name(code: str) -> str:
+    """A code as staff read it: "California (US)", "EU / EEA", "Brazil"."""
+    if code in _NAMED:
+        return _NAMED[code]
+    if code.startswith("US-") and code[3:] in _STATE_NAMES:
+        return f"{_STATE_NAMES[code[3:]]} (US)"
+    return _COUNTRY_NAMES.get(code, "Another country")
+
+
+def residence_name(country: str, region: str = "") -> str:
+    """Where the requester lives: "California, United States", "Germany"."""
+    name = _COUNTRY_NAMES.get(country, "Another country")
+    if country == "US" and region in _STATE_NAMES:
+        return f"{_STATE_NAMES[region]}, {name}"
+    return name
+
+
+# The queue's filter offers these few groups instead of 60 codes.
+GROUPS = [
+    ("EU", "EU / EEA"),
+    ("UK", "United Kingdom"),
+    ("US-ANY", "United States"),
+    ("OTHER", "Other countries"),
+]

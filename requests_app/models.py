@@ -301,6 +301,12 @@ class PrivacyRequest(models.Model):
                 name="request_open_due_idx",
                 condition=models.Q(status__in=CLOCK_STATUSES),
             ),
+            # admin queue default: open requests, most urgent first
+            models.Index(
+                fields=["due_at", "id"],
+                name="request_open_queue_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
             # hourly job: reminders and escalations due now
             models.Index(
                 fields=["next_alert_at"],

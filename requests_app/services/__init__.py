@@ -26,6 +26,7 @@ from requests_app.services.submissions import (
     submissions_redispatch,
 )
 from requests_app.services.workflow import (
+    extension_due,
     request_answer,
     request_ask,
     request_assign,
@@ -45,6 +46,7 @@ __all__ = [
     "Submission",
     "TransitionError",
     "deadlines_run",
+    "extension_due",
     "link_find",
     "policy_delete",
     "policy_save",

@@ -10,6 +10,7 @@ Invariants:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -72,15 +73,7 @@ def request_extend(*, actor: Any, request: PrivacyRequest, reason: str) -> None:
             raise RequestError(f"The rule for {request.reference} allows no extension.")
         if now > request.due_at:
             raise RequestError(f"{request.reference} is past its due date.")
-        zone = common.tz()
-        # From the day of receipt (see deadlines.extended_due): the first due
-        # date may already have been moved off a weekend or holiday.
-        received = deadlines.local_date(request.received_at, zone)
-        holidays = common.holidays_for(request.jurisdiction, request.received_at)
-        extended = deadlines.extended_due(
-            received, rule.spec(), holidays, paused_days=request.paused_days
-        )
-        new_due = deadlines.end_of_day(extended, zone)
+        new_due = extension_due(request)
         stage = common.alert_stage_at(new_due, now)
         updated = PrivacyRequest.objects.filter(
             pk=request.pk, extended_at__isnull=True
@@ -107,6 +100,23 @@ def request_extend(*, actor: Any, request: PrivacyRequest, reason: str) -> None:
             "extended", request, actor=actor, data={"due_at": new_due.isoformat()}
         )
         common.email_requester(request, "request_extension", "extension", reason=reason)
+
+
+def extension_due(request: PrivacyRequest) -> datetime:
+    """The due date the legal rule's one extension gives (a read, no change).
+
+    The admin previews it before staff confirm; ``request_extend`` applies it.
+    The rule must allow an extension.
+    """
+    zone = common.tz()
+    # From the day of receipt (see deadlines.extended_due): the first due
+    # date may already have been moved off a weekend or holiday.
+    received = deadlines.local_date(request.received_at, zone)
+    holidays = common.holidays_for(request.jurisdiction, request.received_at)
+    extended = deadlines.extended_due(
+        received, request.legal_rule.spec(), holidays, paused_days=request.paused_days
+    )
+    return deadlines.end_of_day(extended, zone)
 
 
 def request_ask(*, actor: Any, request: PrivacyRequest, question: str) -> None:

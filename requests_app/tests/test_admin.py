@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from privacyportal import mail as outbox
+from requests_app import services
 from requests_app.models import PrivacyRequest
 from requests_app.tests.factories import in_progress, submit, verified
 
@@ -24,9 +25,9 @@ def superuser(db):
     return get_user_model().objects.create_superuser("boss", "boss@staff.example", "x")
 
 
-def action(client, name: str, requests, **form):
+def action(client, name: str, requests, query: str = "", **form):
     data = {"action": name, "_selected_action": [r.pk for r in requests], **form}
-    return client.post(URL, data, follow=False)
+    return client.post(URL + query, data, follow=False)
 
 
 def test_changelist_shows_the_queue_with_badges(client, officer, analyst):
@@ -82,7 +83,7 @@ def test_changelist_query_count_is_small(client, officer):
         in_progress(officer)
     client.force_login(officer)
     client.get(URL)
-    for query in ("", "?due=overdue"):
+    for query in ("", "?due=overdue", "?status=closed", "?jurisdiction=US-ANY"):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(URL + query).status_code == 200
         assert len(queries) <= 10, [q["sql"] for q in queries]
@@ -119,8 +120,11 @@ def test_refused_action_reports_why_and_counts(client, officer):
     client.force_login(officer)
     response = action(client, "extend", [brazil], apply="1", reason="x")
     messages = [str(m) for m in response.wsgi_request._messages]
-    assert "0 requests extended." in messages
-    assert any("no extension" in m for m in messages)
+    assert "0 of 1 request extended." in messages
+    assert (
+        f"{brazil.reference} was not extended: the law that applies allows no "
+        "extension." in messages
+    )
 
 
 def test_assign_ask_deny_complete_actions(client, officer):
@@ -232,8 +236,122 @@ def test_a_due_window_lists_the_most_urgent_first(client, officer):
     with time_machine.travel(later.due_at + timedelta(days=1), tick=False):
         client.force_login(officer)
         html = client.get(URL + "?due=overdue").content.decode()
-        clicked = client.get(URL + "?due=overdue&o=6").content.decode()
+        clicked = client.get(URL + "?due=overdue&o=-4").content.decode()
     # Newest first would show ``first`` (filed last) on top; overdue is by due date.
     assert html.index(first.reference) < html.index(later.reference)
-    # A column the user clicks still wins (here: received, oldest first).
+    # A column the user clicks still wins (here: due, latest first).
     assert clicked.index(later.reference) < clicked.index(first.reference)
+
+
+def _references(html: str, *requests) -> list[str]:
+    """The given requests' references in the order the page lists them."""
+    found = [(html.find(r.reference), r.reference) for r in requests]
+    return [ref for at, ref in sorted(found) if at >= 0]
+
+
+def test_default_queue_is_open_requests_most_urgent_first(client, officer):
+    later, sooner, overdue = in_progress(officer), verified(), verified()
+    PrivacyRequest.objects.filter(pk=sooner.pk).update(
+        due_at=later.due_at - timedelta(days=5)
+    )
+    PrivacyRequest.objects.filter(pk=overdue.pk).update(
+        due_at=timezone.now() - timedelta(days=2)
+    )
+    closed = verified()
+    services.request_deny(
+        actor=officer, request=closed, reason="Excessive", legal_basis="Art 12(5)"
+    )
+    client.force_login(officer)
+    html = client.get(URL).content.decode()
+    assert _references(html, later, sooner, overdue, closed) == [
+        overdue.reference,
+        sooner.reference,
+        later.reference,
+    ]
+    assert "Open requests, most urgent first" in html
+    closed_only = client.get(URL, {"status": "closed"}).content.decode()
+    assert _references(closed_only, later, closed) == [closed.reference]
+    everything = client.get(URL, {"status": "all"}).content.decode()
+    assert len(_references(everything, later, sooner, overdue, closed)) == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "expect"),
+    [
+        ("status__exact=denied", {"closed"}),  # a field lookup an old link carries
+        ("status=denied", {"closed"}),
+        ("status=needs_info", {"waiting"}),
+        ("needs_attention=yes", {"failed"}),
+        ("needs_attention__exact=1", {"failed"}),
+        ("jurisdiction=US-CA", {"california"}),
+        ("jurisdiction=US-ANY", {"california"}),
+        ("jurisdiction=EU", {"waiting", "failed"}),
+        ("jurisdiction=OTHER", {"brazil"}),
+        ("type=erasure", {"california"}),
+    ],
+)
+def test_filter_links_old_and_new(client, officer, query, expect):
+    rows = {
+        "closed": verified(),
+        "waiting": in_progress(officer),
+        "failed": in_progress(officer),
+        "california": verified(country="US", region="CA", type="erasure"),
+        "brazil": verified(country="BR"),
+    }
+    services.request_deny(
+        actor=officer, request=rows["closed"], reason="No", legal_basis="Art 12(5)"
+    )
+    services.request_ask(actor=officer, request=rows["waiting"], question="Which?")
+    PrivacyRequest.objects.filter(pk=rows["failed"].pk).update(needs_attention=True)
+    client.force_login(officer)
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert {name for name, r in rows.items() if r.reference in html} == expect
+    assert ("needs attention</span>" in html) is ("failed" in expect)
+
+
+def test_jurisdiction_filter_offers_groups_not_every_code(client, officer):
+    client.force_login(officer)
+    html = client.get(URL).content.decode()
+    sidebar = html.split('id="changelist-filter"')[1]
+    assert "EU / EEA" in sidebar and "United States" in sidebar
+    assert "US: California" not in sidebar and "Wyoming" not in sidebar
+    assert (
+        "California (US)" in client.get(URL, {"jurisdiction": "US-CA"}).content.decode()
+    )
+
+
+def test_bulk_action_names_each_skipped_request_and_why(client, officer):
+    fresh = [verified(), verified(), verified()]
+    mine = in_progress(officer)
+    closed = verified()
+    services.request_deny(
+        actor=officer, request=closed, reason="No", legal_basis="Art 12(5)"
+    )
+    client.force_login(officer)
+    # Closed requests are listed (and so selectable) once the list shows them.
+    response = action(client, "assign_to_me", [*fresh, mine, closed], "?status=all")
+    said = [str(m) for m in response.wsgi_request._messages]
+    assert said[0] == "3 of 5 requests assigned."
+    assert set(said[1:]) == {
+        f"{mine.reference} was not assigned: it is already assigned to you.",
+        f"{closed.reference} was not assigned: it is closed (denied).",
+    }
+
+
+def test_bulk_form_sets_aside_what_it_cannot_do_before_the_form(client, officer):
+    germany, brazil = (
+        in_progress(officer, country="DE"),
+        in_progress(officer, country="BR"),
+    )
+    client.force_login(officer)
+    page = action(client, "extend", [germany, brazil]).content.decode()
+    assert (
+        f"{brazil.reference} was not extended: the law that applies allows no" in page
+    )
+    assert "Due after the extension" in page
+    preview = page.split('class="pr-fulfilment pr-preview"')[1].split("</table>")[0]
+    assert germany.reference in preview and brazil.reference not in preview
+    lonely = action(client, "extend", [brazil])
+    assert lonely.status_code == 302  # nothing to confirm: back, with the reason

@@ -27,10 +27,13 @@ def act(client, action: str, request: PrivacyRequest, **extra):
     )
 
 
-def test_approve_export_action_queues_a_build(subject, officer, client):
+def test_approve_export_action_confirms_then_queues_a_build(subject, officer, client):
     request = verified_for(subject, PrivacyRequest.Type.ACCESS)
     client.force_login(officer)
-    act(client, "approve_export", request)
+    page = act(client, "approve_export", request)
+    assert b"Approve the export" in page.content
+    assert not ExportPackage.objects.filter(request=request).exists()
+    act(client, "approve_export", request, apply="Confirm")
     package = ExportPackage.objects.get(request=request)
     assert package.approved_by == officer
     assert package.status == ExportPackage.Status.PENDING
@@ -93,6 +96,16 @@ def test_retry_failed_sources_action(subject, officer, client, settings):
         client.force_login(officer)
         listing = client.get(f"{CHANGELIST}?needs_attention__exact=1")
         assert request.reference.encode() in listing.content
+        page = client.get(f"{CHANGELIST}{request.pk}/change/").content.decode()
+        row = page.split("Test source test.flaky")[1].split("</tr>")[0]
+        assert (
+            "Failed (needs attention)" in row
+            and "After 4 attempts: ConnectionError: timeout" in row
+        )
+        assert ">Retry failed sources</button>" in page
+        timeline = page.split('class="pr-timeline"')[1]
+        assert "Test source test.flaky: failed 4 times" in timeline
+        assert "test.flaky failed" not in timeline
         broken.result = ErasureResult(Outcome.DELETED, 1, "row")
         act(client, "retry_failed", request)
         step.refresh_from_db()
