@@ -25,7 +25,7 @@ from django.utils import timezone
 from privacyportal import roles
 from requests_app import actions, services, timeline
 from requests_app.fulfilment import erasure, exports, restriction
-from requests_app.models import PrivacyRequest
+from requests_app.models import DenialCategory, PrivacyRequest
 from requests_app.services import RequestError, TransitionError
 
 # --- forms ---------------------------------------------------------------------
@@ -66,6 +66,11 @@ class AskForm(forms.Form):
 
 
 class DenyForm(forms.Form):
+    category = forms.ChoiceField(
+        choices=DenialCategory.choices,
+        label="Why, in the words of the yearly reports",
+        help_text="Counted in the CCPA § 7102 metrics (Reports).",
+    )
     reason = forms.CharField(widget=forms.Textarea, help_text="E-mailed.")
     legal_basis = forms.CharField(
         max_length=200, help_text="e.g. GDPR Art. 12(5) manifestly unfounded"
@@ -118,7 +123,11 @@ def _restriction(user: Any, r: PrivacyRequest, d: dict) -> Any:
 
 def _deny(user: Any, r: PrivacyRequest, d: dict) -> Any:
     return services.request_deny(
-        actor=user, request=r, reason=d["reason"], legal_basis=d["legal_basis"]
+        actor=user,
+        request=r,
+        reason=d["reason"],
+        legal_basis=d["legal_basis"],
+        category=d["category"],
     )
 
 

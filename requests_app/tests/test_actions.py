@@ -180,7 +180,7 @@ def test_request_page_and_confirmation_have_no_inline_style_or_script(client, of
 FORM_DATA = {
     "ask": {"question": "Which account?"},
     "extend": {"reason": "Your data sits in many systems."},
-    "deny": {"reason": "Excessive", "legal_basis": "Art 12(5)"},
+    "deny": {"category": "other", "reason": "Excessive", "legal_basis": "Art 12(5)"},
     "complete": {"partial": False, "summary": "Done."},
     "apply_restriction": {"marketing": True, "profiling": False, "reason": ""},
 }

@@ -135,10 +135,20 @@ def test_assign_ask_deny_complete_actions(client, officer):
         S.IN_PROGRESS
     }
     action(client, "ask", [a], apply="1", question="Which account?")
-    action(client, "deny", [b], apply="1", reason="Excessive", legal_basis="Art 12(5)")
+    action(
+        client,
+        "deny",
+        [b],
+        apply="1",
+        category="exempt",
+        reason="Excessive",
+        legal_basis="Art 12(5)",
+    )
     action(client, "complete", [c], apply="1", summary="Done", partial="on")
     statuses = dict(PrivacyRequest.objects.values_list("pk", "status"))
     assert statuses == {a.pk: S.NEEDS_INFO, b.pk: S.DENIED, c.pk: S.PARTIALLY_COMPLETED}
+    b.refresh_from_db()
+    assert b.denial_category == "exempt"  # counted under "exemption" in Reports
 
 
 def test_change_page_has_timeline_and_read_only_status(client, officer):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("requests_app", "0005_outcome_external_started"),
+        ("requests_app", "0006_denial_category_reports"),
         ("subjects", "0002_restriction_and_objection"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
