@@ -100,8 +100,9 @@ def send_one(email_id: int) -> bool:
     """Send one queued e-mail; claims it first, so a duplicate task sends nothing."""
     with transaction.atomic():
         email = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=email_id, status=OutboundEmail.Status.PENDING)
+            .order_by("pk")
             .first()
         )
         if email is None:

@@ -161,8 +161,9 @@ def submission_process(*, submission_id: int) -> PrivacyRequest | None:
         # other skips it and does nothing. The row is deleted at the end, so a
         # later delivery finds nothing either.
         row = (
-            RequestSubmission.objects.select_for_update(skip_locked=True)
+            RequestSubmission.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=submission_id, processed_at__isnull=True)
+            .order_by("pk")
             .first()
         )
         if row is None:
