@@ -116,3 +116,47 @@ def test_two_steps_of_one_erasure_are_held_at_the_same_time(
     wait_until(lambda: _completed(request), timeout=WITHIN_SECONDS, interval=0.1)
     steps = SourceOutcome.objects.filter(request=request)
     assert all(s.status == SourceOutcome.Status.DONE for s in steps)
+
+
+@pytest.mark.services
+def test_a_killed_workers_step_is_finished_by_the_next_dispatch(
+    two_workers, wait_until, settings
+):
+    settings.ERASURE_DELAY_HOURS = 0
+    officer = staff_user("officer", "Privacy Officer")
+    request = _erasure_request("killed.one.of.two@example.org")
+    killed = two_workers[0]
+
+    blocker = psycopg2.connect(_database_url())
+    blocker.autocommit = True
+    blocker.cursor().execute("SELECT pg_advisory_lock(%s)", [_HOLD_LOCK])
+    try:
+        erasure.erasure_approve(actor=officer, request=request)
+        wait_until(lambda: _workers_waiting_on_the_hold_lock() == 2, timeout=15)
+        killed.kill()  # SIGKILL mid-step: its task is never acknowledged
+    finally:
+        blocker.cursor().execute("SELECT pg_advisory_unlock(%s)", [_HOLD_LOCK])
+        blocker.close()
+
+    # The survivor runs every step it was given; the killed one's stays to do.
+    others = SourceOutcome.objects.filter(request=request).exclude(
+        source_key__in=erasure.IDENTITY_KEYS
+    )
+    wait_until(lambda: others.filter(status="pending").count() == 1, timeout=15)
+    time.sleep(2)
+    assert not _completed(request)
+
+    # One dispatch (beat: every minute) re-sends it; measured from that tick.
+    began = time.monotonic()
+    erasure.erasure_dispatch()
+    wait_until(lambda: _completed(request), timeout=WITHIN_SECONDS, interval=0.1)
+    print(f"after the dispatch tick: {time.monotonic() - began:.2f} s")
+    steps = SourceOutcome.objects.filter(request=request)
+    assert all(s.status == SourceOutcome.Status.DONE for s in steps)
+
+
+def test_the_dispatch_job_runs_every_minute():
+    from privacyportal.schedule import JOBS
+
+    [job] = [j for j in JOBS if j.task.endswith("fulfilment_dispatch_task")]
+    assert job.every_minutes == 1
