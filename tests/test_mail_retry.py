@@ -68,6 +68,7 @@ def test_an_email_sent_while_the_database_refused_the_worker_goes_within_seconds
     celery_worker, wait_until
 ):
     offset = celery_worker.log.stat().st_size
+    connection.ensure_connection()  # ours stays open while new ones are refused
     _allow_connections(False)
     try:
         with transaction.atomic():
