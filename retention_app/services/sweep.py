@@ -202,7 +202,7 @@ def _interrupt(run: SweepRun, now, actor: Any) -> bool:
             status=SweepRun.Status.INTERRUPTED,
             finished_at=now,
             errors=[*run.errors, f"interrupted: no sign of life since {since}"],
-            counts=counts_from_receipts(run),
+            counts=run.counts if run.dry_run else counts_from_receipts(run),
         )
         if done == 1:
             audit.record(
