@@ -108,3 +108,32 @@ def test_claim_locks_only_its_own_table(claim, model, skip_locked, monkeypatch):
     assert match, locking[0]
     assert match["tables"] == f'"{model._meta.db_table}"'
     assert bool(match["skip"]) == skip_locked
+
+
+PICKED = re.compile(r"picked AS \(SELECT id FROM (\w+) WHERE [^()]*FOR UPDATE")
+
+
+@pytest.mark.django_db
+def test_every_lock_a_whole_sweep_takes_is_on_one_table(django_user_model):
+    if connection.vendor != "postgresql":
+        pytest.skip("FOR UPDATE OF is PostgreSQL's")
+    from privacyportal.audit.services import Actor
+    from privacyportal.subjects.tests.factories import DataSubjectFactory
+    from retention_app.services import hold_place, retention_sweep
+
+    officer = django_user_model.objects.create_superuser("o", "o@example.org", "pw")
+    # A subject hold makes categories exclude held subjects through joins.
+    hold_place(
+        actor=officer, scope="subject", subject_id=DataSubjectFactory().pk, reason="y"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        retention_sweep(actor=Actor.system("test"))
+
+    locking = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    assert locking
+    for sql in locking:
+        match = LOCK.search(sql)
+        if match:
+            assert ", " not in match["tables"], sql  # OF names one table
+        else:  # the raw batch statements: the claim reads one table only
+            assert PICKED.search(sql), sql
