@@ -157,7 +157,8 @@ def campaign_run_batch(*, campaign_id: int, batch_size: int | None = None) -> in
     size = batch_size or settings.CONSENT_CAMPAIGN_BATCH_SIZE
     with transaction.atomic():
         campaign = (
-            PolicyCampaign.objects.select_for_update(skip_locked=True)
+            # OF self: the joined policy version stays unlocked for others.
+            PolicyCampaign.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("version")
             .filter(pk=campaign_id, status=PolicyCampaign.Status.RUNNING)
             .first()

@@ -13,7 +13,9 @@ context and headers are cleared: the outbox keeps who, what template and when.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LINK = "$link"
 _MINTERS: dict[str, Callable[[int], str]] = {}
+_SEND_HERE: ContextVar[bool] = ContextVar("send_here", default=False)
 
 
 class LinkGone(Exception):
@@ -79,10 +82,29 @@ def queue_email(
             )
     except IntegrityError:
         return None
+    if _SEND_HERE.get():
+        # robust: a failure is logged and the row stays pending for the
+        # re-dispatch job; it must not undo the caller's committed work.
+        transaction.on_commit(lambda: send_one(email.pk), robust=True)
+        return email
     from privacyportal.tasks import enqueue, send_email_task
 
     enqueue(send_email_task, email.pk)
     return email
+
+
+@contextmanager
+def sending_here() -> Iterator[None]:
+    """E-mails queued inside are sent by this process after commit, not published.
+
+    For operators' commands run while the broker is down: publishing each
+    e-mail first waits for the broker (seconds per message) and then fails.
+    """
+    token = _SEND_HERE.set(True)
+    try:
+        yield
+    finally:
+        _SEND_HERE.reset(token)
 
 
 def render(template: str, context: dict) -> tuple[str, str, str | None]:
@@ -100,8 +122,9 @@ def send_one(email_id: int) -> bool:
     """Send one queued e-mail; claims it first, so a duplicate task sends nothing."""
     with transaction.atomic():
         email = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=email_id, status=OutboundEmail.Status.PENDING)
+            .order_by("pk")
             .first()
         )
         if email is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -73,11 +73,20 @@ def pending_tasks_redispatch() -> int:
     return sent
 
 
+# A lost database connection (failover, a terminated backend) is retried in
+# seconds like a lost SMTP connection, not left to the re-dispatch job's 5
+# minutes. Backoff 2, 4, ... capped at 60 s (with jitter): about 2 minutes in
+# all, then the re-dispatch job has it. The retry runs on a fresh connection:
+# Celery's Django fixup closes one that failed before the next task.
+EMAIL_RETRY_ON = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
+
+
 @shared_task(
     name="privacyportal.tasks.send_email_task",
-    autoretry_for=(ConnectionError, TimeoutError),
-    retry_backoff=True,
-    max_retries=5,
+    autoretry_for=EMAIL_RETRY_ON,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=6,
 )
 def send_email_task(email_id: int) -> bool:
     from privacyportal.mail import send_one

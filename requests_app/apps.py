@@ -48,7 +48,9 @@ class RequestsConfig(AppConfig):
             schedule.Job(
                 "Fulfilment dispatch",
                 "requests_app.tasks.fulfilment_dispatch_task",
-                5,
+                # A few indexed queries when idle; every minute bounds how long
+                # a killed worker's erasure step waits (its task is never acked).
+                1,
                 "Starts erasures whose cancel window has passed, re-sends erasure "
                 "steps and export builds whose task was lost, resets builds a "
                 "killed worker left half-done, finishes complete erasures, "

@@ -32,12 +32,27 @@ def erasure_start_task(request_id: int) -> int:
     return len(erasure_start(request_id=request_id))
 
 
-@shared_task(name="requests_app.tasks.erasure_step_task", acks_late=True)
-def erasure_step_task(outcome_id: int) -> str:
+# A step locked by another attempt is looked at again this often, for about
+# as long as the dispatch job's period; after that the dispatch job has it.
+STEP_BUSY_COUNTDOWN = 3
+STEP_BUSY_RETRIES = 20
+
+
+@shared_task(
+    name="requests_app.tasks.erasure_step_task",
+    acks_late=True,
+    bind=True,
+    max_retries=STEP_BUSY_RETRIES,
+)
+def erasure_step_task(self, outcome_id: int) -> str:
     """One source's erasure step; then try to finish the request."""
     from requests_app.fulfilment.erasure import erasure_finish, erasure_step_run
 
     result = erasure_step_run(outcome_id=outcome_id)
+    if result.state == "busy" and self.request.retries < STEP_BUSY_RETRIES:
+        # Another attempt holds the step (a duplicate delivery, or a worker
+        # just killed whose lock goes with its connection): soon, not in minutes.
+        raise self.retry(countdown=STEP_BUSY_COUNTDOWN)
     if result.state == "retry":
         _later(erasure_step_task, outcome_id, result.retry_in)
     elif result.state == "done" and result.request_id:
@@ -57,7 +72,7 @@ def export_build_task(package_id: int) -> str:
 
 @shared_task(name="requests_app.tasks.fulfilment_dispatch_task", acks_late=True)
 def fulfilment_dispatch_task() -> dict[str, int]:
-    """Every 5 minutes: start due erasures, recover lost steps and builds."""
+    """Every minute: start due erasures, recover lost steps and builds."""
     from requests_app.fulfilment.erasure import erasure_dispatch
     from requests_app.fulfilment.exports import exports_dispatch
 

@@ -65,7 +65,7 @@ class _Category(ABC):
         due = self.rows(now, terms, holds)
         ids = list(
             due.order_by("pk")
-            .select_for_update(skip_locked=True)
+            .select_for_update(skip_locked=True, of=("self",))
             .values_list("pk", flat=True)[:limit]
         )
         if not ids:

@@ -8,6 +8,9 @@ Invariants:
 - a step is claimed (row lock, SKIP LOCKED), run and recorded in ONE
   transaction: a worker killed mid-step rolls the source's change back with
   the claim, so the step runs again and no source is erased twice or skipped;
+- the claim locks the step's row only (never its request's), so the steps of
+  one request run side by side; a step found locked by another attempt is
+  "busy" and its task looks again a few seconds later;
 - a source that commits in its own database (``commits_elsewhere``: external
   SQL) cannot share that transaction. Its step commits a marker
   (``external_started_at``) before the call and records the outcome after it;
@@ -35,7 +38,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from privacyportal import retention
@@ -63,13 +66,24 @@ SYSTEM = Actor.system("erasure")
 
 @dataclass(frozen=True)
 class StepResult:
-    state: str  # done | retry | failed | skipped | waiting
+    state: str  # done | retry | failed | skipped | waiting | busy
     request_id: int | None = None
     retry_in: int = 0
 
 
 def _locked(request_id: int) -> PrivacyRequest:
     return PrivacyRequest.objects.select_for_update().get(pk=request_id)
+
+
+def _lock_steps(*, skip_locked: bool = False, **filters: Any) -> QuerySet:
+    # Meta.ordering sorts by request, which joins the request table; FOR
+    # UPDATE would then lock the request row too and serialise every step of
+    # the request. Ordered by pk and locked OF self, only the step row is.
+    return (
+        SourceOutcome.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+        .filter(**filters)
+        .order_by("pk")
+    )
 
 
 def _email(request: PrivacyRequest, template: str, key: str, **context: Any) -> None:
@@ -258,13 +272,11 @@ def erasure_step_run(*, outcome_id: int) -> StepResult:
     request_id = None
     try:
         with transaction.atomic():
-            step = (
-                SourceOutcome.objects.select_for_update(skip_locked=True)
-                .filter(pk=outcome_id, status=SourceOutcome.Status.PENDING)
-                .first()
-            )
+            step = _lock_steps(
+                skip_locked=True, pk=outcome_id, status=SourceOutcome.Status.PENDING
+            ).first()
             if step is None:
-                return StepResult("skipped")
+                return StepResult("busy" if _pending(outcome_id) else "skipped")
             request = PrivacyRequest.objects.select_related("subject").get(
                 pk=step.request_id
             )
@@ -285,6 +297,12 @@ def erasure_step_run(*, outcome_id: int) -> StepResult:
         return _run_external(step, request, source, interrupted=interrupted)
     except Exception as exc:  # any source failure: recorded, retried, then flagged
         return _step_failed(outcome_id, exc)
+
+
+def _pending(outcome_id: int) -> bool:
+    return SourceOutcome.objects.filter(
+        pk=outcome_id, status=SourceOutcome.Status.PENDING
+    ).exists()
 
 
 def _registered(key: str) -> Any:
@@ -320,15 +338,11 @@ def _run_external(
         result = source.interrupted_result()
     with transaction.atomic():
         # Recorded by this attempt only if no other attempt took over since.
-        mine = (
-            SourceOutcome.objects.select_for_update()
-            .filter(
-                pk=step.pk,
-                status=SourceOutcome.Status.PENDING,
-                external_started_at=step.external_started_at,
-            )
-            .first()
-        )
+        mine = _lock_steps(
+            pk=step.pk,
+            status=SourceOutcome.Status.PENDING,
+            external_started_at=step.external_started_at,
+        ).first()
         if mine is None:
             return StepResult("skipped", request.pk)
         _record_done(mine, request, result)
@@ -375,11 +389,7 @@ def _step_failed(outcome_id: int, exc: Exception) -> StepResult:
     now = timezone.now()
     error = f"{type(exc).__name__}: {exc}"[:1000]
     with transaction.atomic():
-        step = (
-            SourceOutcome.objects.select_for_update()
-            .filter(pk=outcome_id, status=SourceOutcome.Status.PENDING)
-            .first()
-        )
+        step = _lock_steps(pk=outcome_id, status=SourceOutcome.Status.PENDING).first()
         if step is None:
             return StepResult("skipped")
         attempts = step.attempts + 1

@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from privacyportal import fastcache
 from privacyportal.audit.services import Actor
+from privacyportal.mail import sending_here
 from privacyportal.tasks import enqueue
 from requests_app.models import PrivacyRequest, RequestSubmission
 from requests_app.services.common import atomic
@@ -161,8 +162,9 @@ def submission_process(*, submission_id: int) -> PrivacyRequest | None:
         # other skips it and does nothing. The row is deleted at the end, so a
         # later delivery finds nothing either.
         row = (
-            RequestSubmission.objects.select_for_update(skip_locked=True)
+            RequestSubmission.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=submission_id, processed_at__isnull=True)
+            .order_by("pk")
             .first()
         )
         if row is None:
@@ -212,7 +214,11 @@ def submissions_redispatch(*, now: Any = None) -> int:
 
 
 def submissions_process_pending(*, now: Any = None) -> int:
-    """Process late submissions here and now (the command; no broker needed)."""
+    """Process late submissions here and now (the command; no broker needed).
+
+    Their e-mails are sent from here too: the broker is usually why they are
+    late, and trying it for each e-mail cost seconds per submission.
+    """
     now = now or timezone.now()
     ids = list(
         RequestSubmission.objects.filter(
@@ -221,4 +227,5 @@ def submissions_process_pending(*, now: Any = None) -> int:
         .order_by("received_at")
         .values_list("pk", flat=True)
     )
-    return sum(submission_process(submission_id=pk) is not None for pk in ids)
+    with sending_here():
+        return sum(submission_process(submission_id=pk) is not None for pk in ids)

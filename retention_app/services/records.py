@@ -21,6 +21,8 @@ from django.utils import timezone
 from privacyportal.retention import Disposed
 from retention_app.models import DeletionRecord, FileRemoval, SweepRun
 
+MISSING = "file was already missing"
+
 
 def record_disposals(
     items: Iterable[Disposed],
@@ -155,25 +157,29 @@ def file_removals_process(
 ) -> dict:
     """Remove queued files, verify they are gone; returns counts and anomalies.
 
-    Clean removals are marked done in one UPDATE (a sweep batch queues dozens);
-    odd ones keep their note, and those still present stay pending for a retry.
+    Each row's attempt is committed before its file is touched, so a run
+    killed mid-removal leaves rows that say so: a rerun finding such a file
+    gone knows an earlier attempt removed it and notes nothing. Only a file
+    missing at the first attempt is an anomaly. Clean removals are marked done
+    in one UPDATE (a sweep batch queues dozens); odd ones keep their note, and
+    those still present stay pending for a retry.
     """
     pending = FileRemoval.objects.filter(done_at__isnull=True, pk__gt=after)
     if ids is not None:
         pending = pending.filter(pk__in=ids)
-    result = {"removed": 0, "anomalies": [], "last": None}
+    chunk = list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
+    result = {"removed": 0, "anomalies": [], "last": chunk[-1] if chunk else None}
     clean = []
-    for pk, name in pending.order_by("pk").values_list("pk", "name")[:limit]:
-        result["last"] = pk
+    for pk, name, attempts in _attempt(chunk):
         note = _remove(name)
+        if note == MISSING and attempts > 1:
+            note = ""  # removed by an earlier attempt that died before recording it
         if not note:
             clean.append(pk)
             continue
         finished = not note.startswith("still present")
         mine = FileRemoval.objects.filter(pk=pk, done_at__isnull=True).update(
-            done_at=timezone.now() if finished else None,
-            note=note[:200],
-            attempts=F("attempts") + 1,
+            done_at=timezone.now() if finished else None, note=note[:200]
         )
         if mine:  # a concurrent sweep that removed it first reports nothing odd
             result["removed"] += int(finished)
@@ -181,8 +187,18 @@ def file_removals_process(
     if clean:
         result["removed"] += FileRemoval.objects.filter(
             pk__in=clean, done_at__isnull=True
-        ).update(done_at=timezone.now(), attempts=F("attempts") + 1)
+        ).update(done_at=timezone.now())
     return result
+
+
+def _attempt(chunk: list[int]) -> list[tuple[int, str, int]]:
+    """Count an attempt on each pending row (committed: callers run outside a
+    transaction) before any file goes; returns (id, name, attempts so far)."""
+    if not chunk:
+        return []
+    rows = FileRemoval.objects.filter(pk__in=chunk, done_at__isnull=True)
+    rows.update(attempts=F("attempts") + 1)
+    return list(rows.order_by("pk").values_list("pk", "name", "attempts"))
 
 
 def _remove(name: str) -> str:
@@ -195,4 +211,4 @@ def _remove(name: str) -> str:
         return f"still present: {exc}"
     if default_storage.exists(name):
         return "still present after delete"
-    return "" if existed else "file was already missing"
+    return "" if existed else MISSING

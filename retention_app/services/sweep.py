@@ -14,7 +14,11 @@ Invariants:
 - a category whose policy recompute lags its version is recomputed first;
 - one category failing does not stop the others; the run records the error;
 - a run left "running" by a killed worker (no heartbeat for longer than the
-  task time limit) is marked "interrupted" by the next sweep, once.
+  task time limit) is marked "interrupted" by the next sweep, once;
+- a run's counts match its receipts: batches that committed before an error
+  are counted, and a failed or interrupted run takes its counts from the
+  DeletionRecords that point to it (a lost connection may hide whether the
+  last commit went through).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -99,21 +104,21 @@ def _sweep_category(
     progress: Progress | None,
 ) -> None:
     size = batch_size or settings.RETENTION_BATCH_SIZE
+    run.counts[category.key] = 0
     try:
         policy = policy_get(category)
         if policy.recomputed_version != policy.version:
             policy_recompute(policy=policy)
-        done, beat = 0, 0.0
+        beat = 0.0
         while batch := _batch(run, category, policy, size):
-            done += batch
+            # Counted as each batch commits: an error later keeps these.
+            run.counts[category.key] += batch
             beat = _heartbeat(run, beat)
             if progress:
                 progress(category.key, batch)
-        run.counts[category.key] = done
     except Exception as exc:  # recorded on the run; the other categories go on
         log.exception("retention sweep failed for %s", category.key)
         run.errors.append(f"{category.key}: {type(exc).__name__}: {exc}")
-        run.counts.setdefault(category.key, 0)
     finally:
         # Files of committed batches; a crash before this leaves them queued
         # for the next run (a live row's file is never in the queue).
@@ -197,6 +202,7 @@ def _interrupt(run: SweepRun, now, actor: Any) -> bool:
             status=SweepRun.Status.INTERRUPTED,
             finished_at=now,
             errors=[*run.errors, f"interrupted: no sign of life since {since}"],
+            counts=run.counts if run.dry_run else counts_from_receipts(run),
         )
         if done == 1:
             audit.record(
@@ -208,10 +214,27 @@ def _interrupt(run: SweepRun, now, actor: Any) -> bool:
     return done == 1
 
 
+def counts_from_receipts(run: SweepRun) -> dict[str, int]:
+    """Items disposed of per category, as the run's DeletionRecords say.
+
+    DeletionRecord.sweep_run has no index (it would slow every receipt), so
+    this scans the ledger: only for runs whose own counts may be short.
+    """
+    rows = (
+        DeletionRecord.objects.filter(sweep_run_id=run.pk)
+        .order_by()
+        .values_list("category")
+        .annotate(n=Count("pk"))
+    )
+    return {**dict.fromkeys(run.counts, 0), **dict(rows)}
+
+
 def _finish(run: SweepRun, actor: Any, started: float) -> SweepRun:
     run.duration_seconds = round(time.monotonic() - started, 3)
     run.finished_at = timezone.now()
     failed = bool(run.errors)
+    if failed and not run.dry_run:
+        run.counts = counts_from_receipts(run)
     run.status = SweepRun.Status.FAILED if failed else SweepRun.Status.FINISHED
     with transaction.atomic():
         run.save()
