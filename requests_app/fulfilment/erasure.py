@@ -509,7 +509,11 @@ def erasure_finish(*, request_id: int) -> bool:
 
 
 def _redact_audit(request: PrivacyRequest) -> SourceOutcome:
-    count = redact_subject(subject_id=request.subject_id, actor=SYSTEM)
+    count = redact_subject(
+        subject_id=request.subject_id,
+        actor=SYSTEM,
+        reason=f"erasure request {request.reference}",
+    )
     step, _ = SourceOutcome.objects.update_or_create(
         request=request,
         source_key=AUDIT_KEY,
