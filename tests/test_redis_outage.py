@@ -7,16 +7,27 @@ runs gunicorn and a Celery worker with it as cache and broker.
 
 from __future__ import annotations
 
+import http.client
 import logging
+import os
+import re
+import subprocess
+import sys
+import threading
 import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+from django.db.models import F
 from django.test import Client
 
 from privacyportal import fastcache
 from requests_app.models import RequestSubmission
+from requests_app.services.submissions import REDISPATCH_AFTER
 from requests_app.tasks import submissions_drain_task
-from tests.conftest import REDIS_CACHE, forget_cache_clients
+from tests.conftest import REDIS_CACHE, ROOT, forget_cache_clients, free_port
 
 FORM = "/privacy/request/"
 
@@ -163,12 +174,7 @@ def test_healthz_reports_the_cache_down_with_503(redis_cache, client):
 
 def test_configured_redis_cache_gives_up_on_a_silent_server_within_seconds():
     """settings.py bounds the cache's socket waits (the OS default is minutes)."""
-    import os
     import socket
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
@@ -197,3 +203,166 @@ def test_configured_redis_cache_gives_up_on_a_silent_server_within_seconds():
     error, seconds = result.stdout.split()[-2:]
     assert error == "TimeoutError", result.stderr
     assert float(seconds) < 3  # redis-py's default: 5 s
+
+
+# --- the drill: gunicorn and a Celery worker on a Redis that dies -----------------
+
+DRILL_BEFORE, DRILL_DURING = 10, 100
+
+
+class Web:
+    """gunicorn, as deployed (gunicorn.conf.py), on the drill's Redis."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        cmd = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{self.port}"]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        )
+        self.cookie, self.token = self._csrf()
+
+    def _csrf(self) -> tuple[str, str]:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                conn.request("GET", FORM)
+                response = conn.getresponse()
+                body = response.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie"))
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        return cookie.group(1), token.group(1)
+
+    def post_forms(self, numbers: range) -> list[int]:
+        """Post the form once per number, from 4 keep-alive clients at once."""
+        codes: list[int] = []
+
+        def client(part: list[int]) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            for i in part:
+                body = urlencode({**form(i), "csrfmiddlewaretoken": self.token})
+                headers = {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": f"csrftoken={self.cookie}",
+                }
+                conn.request("POST", FORM, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                codes.append(response.status)
+
+        parts = [list(numbers)[k::4] for k in range(4)]
+        threads = [threading.Thread(target=client, args=(p,)) for p in parts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        return codes
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _drill_env(redis_url: str, var: Path) -> dict[str, str]:
+    from conftest import _database_url
+
+    return {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": redis_url,
+        "CACHE_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "VAR_DIR": str(var),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "WEB_CONCURRENCY": "2",
+        # Limits are not under test here (see the tests above): one address
+        # posts every form of the drill.
+        "REQUEST_RATE_PER_IP": "100000",
+    }
+
+
+def _run_beat_job(redis_url: str, task: str) -> None:
+    """Send a periodic job as beat would, through the drill's broker."""
+    from celery import Celery
+
+    with Celery(broker=redis_url) as beat:
+        beat.send_task(task, queue=os.environ["CELERY_TASK_DEFAULT_QUEUE"])
+
+
+def _sent_messages(mail_dir: Path) -> list[str]:
+    """Recipients of every message the file e-mail backend wrote."""
+    return [
+        line[4:].strip()
+        for path in mail_dir.glob("*")
+        for line in path.read_text().splitlines()
+        if line.startswith("To: ")
+    ]
+
+
+@pytest.mark.services
+def test_drill_redis_killed_posts_are_kept_then_filed_and_mailed_once(
+    own_redis, transactional_db, tmp_path, wait_until
+):
+    from conftest import WorkerProcess
+    from privacyportal.models import OutboundEmail
+    from requests_app.models import PrivacyRequest
+
+    var = tmp_path / "var"
+    (var / "static").mkdir(parents=True)
+    env = _drill_env(own_redis.url, var)
+    web = Web(env, tmp_path / "gunicorn.log")
+    worker = WorkerProcess(extra_env=env)
+    try:
+        # Redis up: accepted; their drain task is queued in Redis (no worker
+        # yet) and dies with it, as work in flight does.
+        before = web.post_forms(range(DRILL_BEFORE))
+        own_redis.kill()
+        started = time.monotonic()
+        during = web.post_forms(range(DRILL_BEFORE, DRILL_BEFORE + DRILL_DURING))
+        outage_seconds = time.monotonic() - started
+        total = DRILL_BEFORE + DRILL_DURING
+        print(
+            f"drill: {len(during)} posts in {outage_seconds:.1f}s with Redis down:"
+            f" {sorted(during).count(200)} answered 200,"
+            f" {RequestSubmission.objects.count()} of {total} stored"
+        )
+        assert before == [200] * DRILL_BEFORE
+        assert sorted(during) == [200] * DRILL_DURING  # no 5xx, nothing refused
+        assert RequestSubmission.objects.count() == total
+        own_redis.start()  # back, empty (nothing was persisted)
+        worker.spawn()
+        # Two minutes on, as far as the re-dispatch job can tell.
+        RequestSubmission.objects.update(
+            received_at=F("received_at") - REDISPATCH_AFTER - timedelta(seconds=1)
+        )
+        _run_beat_job(own_redis.url, "requests_app.tasks.submission_redispatch_task")
+        wait_until(lambda: PrivacyRequest.objects.count() >= total, timeout=90)
+        wait_until(
+            lambda: OutboundEmail.objects.filter(status="sent").count() >= total,
+            timeout=60,
+        )
+        _run_beat_job(own_redis.url, "requests_app.tasks.submission_redispatch_task")
+        time.sleep(1)  # a second run of the job must find nothing to do
+    finally:
+        web.stop()
+        worker.stop()
+    print(f"drill: after Redis returned, {PrivacyRequest.objects.count()} filed")
+    assert not RequestSubmission.objects.exists()
+    emails = {f"outage-{i}@example.org" for i in range(total)}
+    filed = list(PrivacyRequest.objects.values_list("email", flat=True))
+    assert sorted(filed) == sorted(emails)  # each once
+    verify = OutboundEmail.objects.filter(template="request_verify")
+    assert verify.count() == total
+    assert set(verify.values_list("status", flat=True)) == {"sent"}
+    sent = _sent_messages(var / "mail")
+    assert sorted(sent) == sorted(emails)  # each delivered once
