@@ -208,6 +208,10 @@ def test_configured_redis_cache_gives_up_on_a_silent_server_within_seconds():
 # --- the drill: gunicorn and a Celery worker on a Redis that dies -----------------
 
 DRILL_BEFORE, DRILL_DURING = 10, 100
+LINK_REQUESTS = [
+    ("/privacy/request/lost-link/", {"email": f"l{i}@example.org", "reference": ref})
+    for i, ref in enumerate(["PR-2026-000001", "PR-2026-000002"])
+] + [("/privacy/preferences/", {"email": f"p{i}@example.org"}) for i in range(2)]
 
 
 class Web:
@@ -239,24 +243,28 @@ class Web:
         return cookie.group(1), token.group(1)
 
     def post_forms(self, numbers: range) -> list[int]:
-        """Post the form once per number, from 4 keep-alive clients at once."""
+        return self.post_many([(FORM, form(i)) for i in numbers])
+
+    def post_many(self, posts: list[tuple[str, dict]]) -> list[int]:
+        """Status codes of the posts, sent by 4 keep-alive clients at once."""
         codes: list[int] = []
 
-        def client(part: list[int]) -> None:
+        def client(part: list[tuple[str, dict]]) -> None:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            for i in part:
-                body = urlencode({**form(i), "csrfmiddlewaretoken": self.token})
+            for path, data in part:
+                body = urlencode({**data, "csrfmiddlewaretoken": self.token})
                 headers = {
                     "Content-Type": "application/x-www-form-urlencoded",
                     "Cookie": f"csrftoken={self.cookie}",
                 }
-                conn.request("POST", FORM, body=body, headers=headers)
+                conn.request("POST", path, body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 codes.append(response.status)
 
-        parts = [list(numbers)[k::4] for k in range(4)]
-        threads = [threading.Thread(target=client, args=(p,)) for p in parts]
+        threads = [
+            threading.Thread(target=client, args=(posts[k::4],)) for k in range(4)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -314,7 +322,7 @@ def test_drill_redis_killed_posts_are_kept_then_filed_and_mailed_once(
     own_redis, transactional_db, tmp_path, wait_until
 ):
     from conftest import WorkerProcess
-    from privacyportal.models import OutboundEmail
+    from privacyportal.models import OutboundEmail, PendingTask
     from requests_app.models import PrivacyRequest
 
     var = tmp_path / "var"
@@ -339,6 +347,13 @@ def test_drill_redis_killed_posts_are_kept_then_filed_and_mailed_once(
         assert before == [200] * DRILL_BEFORE
         assert sorted(during) == [200] * DRILL_DURING  # no 5xx, nothing refused
         assert RequestSubmission.objects.count() == total
+        # The link pages count too, and their work exists only in a task:
+        # kept as PendingTask rows while the broker refuses it.
+        started = time.monotonic()
+        links = web.post_many(LINK_REQUESTS)
+        print(f"drill: {len(links)} link requests in {time.monotonic() - started:.1f}s")
+        assert sorted(links) == [200] * len(LINK_REQUESTS)
+        assert PendingTask.objects.count() == len(LINK_REQUESTS)
         own_redis.start()  # back, empty (nothing was persisted)
         worker.spawn()
         # Two minutes on, as far as the re-dispatch job can tell.
@@ -346,6 +361,9 @@ def test_drill_redis_killed_posts_are_kept_then_filed_and_mailed_once(
             received_at=F("received_at") - REDISPATCH_AFTER - timedelta(seconds=1)
         )
         _run_beat_job(own_redis.url, "requests_app.tasks.submission_redispatch_task")
+        _run_beat_job(
+            own_redis.url, "privacyportal.tasks.pending_tasks_redispatch_task"
+        )
         wait_until(lambda: PrivacyRequest.objects.count() >= total, timeout=90)
         wait_until(
             lambda: OutboundEmail.objects.filter(status="sent").count() >= total,
@@ -357,6 +375,7 @@ def test_drill_redis_killed_posts_are_kept_then_filed_and_mailed_once(
         web.stop()
         worker.stop()
     print(f"drill: after Redis returned, {PrivacyRequest.objects.count()} filed")
+    assert not PendingTask.objects.exists()  # the kept link requests were sent
     assert not RequestSubmission.objects.exists()
     emails = {f"outage-{i}@example.org" for i in range(total)}
     filed = list(PrivacyRequest.objects.values_list("email", flat=True))
