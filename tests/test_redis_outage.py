@@ -326,7 +326,8 @@ def _run_beat_job(redis_url: str, task: str) -> None:
     """Send a periodic job as beat would, through the drill's broker."""
     from celery import Celery
 
-    with Celery(broker=redis_url) as beat:
+    # Not set as current: the shared tasks of later tests must keep their app.
+    with Celery(broker=redis_url, set_as_current=False) as beat:
         beat.send_task(task, queue=os.environ["CELERY_TASK_DEFAULT_QUEUE"])
 
 
