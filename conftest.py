@@ -77,6 +77,12 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         from privacyportal.tasks import ping_task
 
+        self.spawn()
+        ping_task.delay("ready").get(timeout=60)
+        return self
+
+    def spawn(self) -> WorkerProcess:
+        """Start the process without the ping (its broker may not be this run's)."""
         self.log.parent.mkdir(exist_ok=True)
         cmd = [
             sys.executable,
@@ -101,7 +107,6 @@ class WorkerProcess:
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )
-        ping_task.delay("ready").get(timeout=60)
         return self
 
     def kill(self) -> None:

@@ -12,14 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from consent_app.models import ConsentEvent, ConsentLink, Purpose, Source
 from consent_app.services import ConsentError, consent_withdraw, purpose_get
-from privacyportal import audit
+from privacyportal import audit, fastcache
 from privacyportal.audit.services import Actor
 from privacyportal.subjects.models import DataSubject
 
@@ -86,14 +85,9 @@ def link_resolve(token: str, kind: str) -> ConsentLink | None:
 
 def _rate_limited(email: str) -> bool:
     """At most N links an hour per address, so the form cannot flood a mailbox."""
-    key = f"consent:preflink:{token_hash(email)}"
-    cache.add(key, 0, 3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, 3600)
-        count = 1
-    return count > settings.CONSENT_PREFERENCE_LINKS_PER_HOUR
+    limit = settings.CONSENT_PREFERENCE_LINKS_PER_HOUR
+    # fastcache counts atomically on every backend and survives a cache outage.
+    return not fastcache.hits("consent", [("link-email", email, limit)])
 
 
 def preference_link_request(*, email: str) -> bool:

@@ -147,6 +147,12 @@ CACHES = {
         "LOCATION": str(VAR_DIR / "cache"),
     }
 }
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    # A cache that stops answering must fail fast (the URL may say otherwise):
+    # the public views then count limits locally (privacyportal/fastcache.py);
+    # redis-py's own default holds a request for 5 s per attempt.
+    for _option in ("socket_connect_timeout", "socket_timeout"):
+        CACHES["default"].setdefault("OPTIONS", {}).setdefault(_option, 1)
 
 # --- Celery ------------------------------------------------------------------------
 CELERY_BROKER_URL = config.url(

@@ -322,3 +322,19 @@ def test_link_requests_are_limited_per_ip_address(client, settings):
         == 200
     )
     cache.clear()
+
+
+@pytest.mark.django_db
+def test_links_per_address_are_limited_whatever_address_asks(
+    purposes, settings, django_capture_on_commit_callbacks
+):
+    settings.CONSENT_PREFERENCE_LINKS_PER_HOUR = 2
+    DataSubjectFactory(email="flooded@example.org")
+    for i in range(4):
+        client = Client(REMOTE_ADDR=f"198.51.100.{i + 10}")
+        response = _request_link(
+            client, "flooded@example.org", django_capture_on_commit_callbacks
+        )
+        assert response.status_code == 200  # the page never tells
+    assert [m.to for m in mail.outbox] == [["flooded@example.org"]] * 2
+    assert ConsentLink.objects.filter(kind="preferences").count() == 2

@@ -88,13 +88,16 @@ def wake_drain() -> None:
     try:
         if not fastcache.add(WAKE_KEY, WAKE_TTL):
             return  # a drain is queued and has not started reading yet
+    except fastcache.CacheUnavailable:
+        # fastcache has logged the outage once. In the documented setup the
+        # broker is the same Redis: publishing would only hold this POST for
+        # its retries. The re-dispatch job files the row.
+        return
+    try:
         submissions_drain_task.apply_async()
-    except Exception:  # cache or broker down: the re-dispatch job catches up
+    except Exception:  # broker down: the re-dispatch job catches up
         log.warning("could not wake the submission drain", exc_info=True)
-        try:
-            fastcache.delete(WAKE_KEY)  # let the next POST try again
-        except Exception:
-            log.debug("cache unavailable", exc_info=True)
+        fastcache.delete(WAKE_KEY)  # let the next POST try again
 
 
 def submissions_drain(*, budget: float = DRAIN_BUDGET_SECONDS) -> int:
