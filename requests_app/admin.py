@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,7 +23,7 @@ from django.utils.safestring import mark_safe
 
 from privacyportal import roles
 from privacyportal.subjects.models import normalize_email
-from requests_app import services
+from requests_app import rule_versions, services
 from requests_app.forms import clean_residence, residence_fields, single_line
 from requests_app.fulfilment import erasure, exports, rectification, restriction
 from requests_app.fulfilment.external_sql import ERASE_MODES, redact_url
@@ -352,7 +353,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                     "due_at",
                     "policy_due_at",
                     "legal_due_at",
-                    "legal_rule",
+                    "applied_rule",
                     "extended_at",
                     "extension_reason",
                     "paused_at",
@@ -447,6 +448,10 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Legal rule applied")
+    def applied_rule(self, obj: PrivacyRequest) -> str:
+        return rule_versions.applied_rule_html(obj)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
@@ -809,14 +814,49 @@ class DeadlineRuleAdmin(AuditedPolicyAdmin):
         "name",
         "code",
         "jurisdictions",
+        "in_force",
         "unit",
         "amount",
         "extension_amount",
-        "extension_unit",
-        "roll_to_working_day",
-        "ack_business_days",
-        "pauses_on_needs_info",
+        "open_requests",
+        "source",
     )
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return rule_versions.with_open_counts(super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is not None and rule_versions.in_use(obj):
+            return (*rule_versions.TIMING_FIELDS, "versions")
+        return ("versions",) if obj is not None else ()
+
+    @admin.display(description="In force")
+    def in_force(self, obj: DeadlineRule) -> str:
+        return obj.in_force_label
+
+    @admin.display(description="Open requests", ordering="open_requests")
+    def open_requests(self, obj: DeadlineRule) -> int:
+        return obj.open_requests
+
+    @admin.display(description="Source")
+    def source(self, obj: DeadlineRule) -> str:
+        return rule_versions.source_html(obj)
+
+    @admin.display(description="Open requests per version")
+    def versions(self, obj: DeadlineRule) -> str:
+        rows = [
+            (v.in_force_label, v.open_requests) for v in rule_versions.versions_of(obj)
+        ]
+        listing = format_html_join(mark_safe("<br>"), "In force {}: {} open", rows)
+        if not rule_versions.in_use(obj):
+            return listing
+        return format_html(
+            "{}<br>{}",
+            listing,
+            "This version has requests: its timing is fixed. For a change of "
+            "law, add a version and end this one the day before.",
+        )
 
 
 @admin.register(Holiday)
