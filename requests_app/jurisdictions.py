@@ -125,10 +125,10 @@ def known_codes() -> list[tuple[str, str]]:
 
 
 def validate_jurisdiction_code(value: str) -> None:
-    """A company closure must name a code requests carry, or none (everywhere).
+    """A closure or rule must name a code requests carry (a closure may name none).
 
-    Requests carry ``EU``, never ``DE``: a closure typed as a member state (or
-    in lower case) would silently never apply.
+    Requests carry ``EU``, never ``DE``: a closure typed as a member state
+    would silently never apply. Callers store the code upper-case.
     """
     code = (value or "").strip().upper()
     if code and code not in dict(known_codes()):

@@ -136,6 +136,12 @@ class DeadlineRule(models.Model):
         )
 
     def clean(self) -> None:
+        if not isinstance(self.jurisdictions, list):
+            raise ValidationError({"jurisdictions": 'A list of codes, e.g. ["EU"].'})
+        for code in self.jurisdictions:
+            validate_jurisdiction_code(str(code))
+        # Lookups compare codes exactly: store them as requests carry them.
+        self.jurisdictions = [str(code).strip().upper() for code in self.jurisdictions]
         overlapping = DeadlineRule.objects.filter(code=self.code).exclude(pk=self.pk)
         if self.effective_to:
             overlapping = overlapping.filter(effective_from__lte=self.effective_to)

@@ -341,3 +341,15 @@ def test_misconfigured_establishment_fails_the_system_check(settings):
     assert error.id == "requests.E001"
     settings.ESTABLISHMENT_COUNTRY = "DE-BY"
     assert calendars.check_establishment_country() == []
+
+
+def test_rule_jurisdictions_must_be_codes_requests_carry():
+    rule = DeadlineRule(
+        code="new-law", name="A new law", effective_from=date(2027, 1, 1), amount=30
+    )
+    rule.jurisdictions = ["DE"]
+    with pytest.raises(ValidationError, match='Did you mean "EU"'):
+        rule.full_clean()
+    rule.jurisdictions = ["us-ok"]
+    rule.full_clean()
+    assert rule.jurisdictions == ["US-OK"]
