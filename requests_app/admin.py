@@ -861,9 +861,24 @@ class DeadlineRuleAdmin(AuditedPolicyAdmin):
 
 @admin.register(Holiday)
 class HolidayAdmin(AuditedPolicyAdmin):
-    list_display = ("date", "name", "jurisdiction")
+    list_display = ("date", "name", "where")
     list_filter = ("jurisdiction",)
     date_hierarchy = "date"
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs):
+        if db_field.name == "jurisdiction":
+            # Only codes requests carry: a typed "DE" or "eu" never applied.
+            return forms.ChoiceField(
+                label="Applies to",
+                choices=[("", "Everywhere"), *known_codes()],
+                required=False,
+                help_text="A country also covers its states or provinces.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="Applies to", ordering="jurisdiction")
+    def where(self, obj: Holiday) -> str:
+        return dict(known_codes()).get(obj.jurisdiction, "Everywhere")
 
 
 class ExternalSourceForm(forms.ModelForm):

@@ -374,3 +374,19 @@ def test_a_version_with_requests_keeps_its_timing_in_the_admin(client, officer):
     rule.refresh_from_db()
     assert rule.name == "Switzerland FADP (renamed)"
     assert (rule.amount, rule.effective_from) == (30, date(2023, 9, 1))
+
+
+def test_closure_admin_offers_only_codes_requests_carry(client, officer):
+    client.force_login(officer)
+    url = "/admin/requests_app/holiday/add/"
+    refused = client.post(
+        url, {"date": "2026-10-03", "name": "Unity", "jurisdiction": "DE"}
+    )
+    assert refused.status_code == 200 and not Holiday.objects.exists()
+    saved = client.post(
+        url, {"date": "2026-10-03", "name": "Unity", "jurisdiction": "EU"}
+    )
+    assert saved.status_code == 302
+    assert Holiday.objects.get().jurisdiction == "EU"
+    listing = client.get("/admin/requests_app/holiday/").content.decode()
+    assert "EU / EEA" in listing
