@@ -305,6 +305,10 @@ REQUEST_RESEND_RATE = config.integer("REQUEST_RESEND_RATE", 5, minimum=1)
 # A second filing of the same type for the same e-mail within this window is
 # linked to the first as a duplicate (0 turns detection off).
 REQUEST_DUPLICATE_MINUTES = config.integer("REQUEST_DUPLICATE_MINUTES", 10)
+# Public-holiday calendar for EU/UK month deadlines (Reg. 1182/71): the ISO code
+# of the company's EU establishment, optionally with a region ("DE-BY"). See
+# README "Deadlines"; checked at start by requests_app.calendars.
+ESTABLISHMENT_COUNTRY = config.string("ESTABLISHMENT_COUNTRY", "IE").upper()
 # Fulfilment: days an export download link works, and how many downloads it allows.
 EXPORT_LINK_TTL = config.integer("EXPORT_LINK_TTL", 7, minimum=1)
 EXPORT_MAX_DOWNLOADS = config.integer("EXPORT_MAX_DOWNLOADS", 3, minimum=1)

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -20,7 +21,14 @@ from django.utils.safestring import mark_safe
 
 from privacyportal import roles
 from privacyportal.subjects.models import normalize_email
-from requests_app import actions, admin_actions, jurisdictions, services, timeline
+from requests_app import (
+    actions,
+    admin_actions,
+    jurisdictions,
+    rule_versions,
+    services,
+    timeline,
+)
 from requests_app.forms import clean_residence, residence_fields, single_line
 from requests_app.fulfilment import rectification
 from requests_app.fulfilment.external_sql import ERASE_MODES, redact_url
@@ -325,7 +333,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                     "due_at",
                     "policy_due_at",
                     "legal_due_at",
-                    "legal_rule",
+                    "applied_rule",
                     "extended_at",
                     "extension_reason",
                     "paused_at",
@@ -427,6 +435,10 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Legal rule applied")
+    def applied_rule(self, obj: PrivacyRequest) -> str:
+        return rule_versions.applied_rule_html(obj)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
@@ -788,21 +800,71 @@ class DeadlineRuleAdmin(AuditedPolicyAdmin):
         "name",
         "code",
         "jurisdictions",
+        "in_force",
         "unit",
         "amount",
         "extension_amount",
-        "extension_unit",
-        "roll_to_working_day",
-        "ack_business_days",
-        "pauses_on_needs_info",
+        "open_requests",
+        "source",
     )
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return rule_versions.with_open_counts(super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is not None and rule_versions.in_use(obj):
+            return (*rule_versions.TIMING_FIELDS, "versions")
+        return ("versions",) if obj is not None else ()
+
+    @admin.display(description="In force")
+    def in_force(self, obj: DeadlineRule) -> str:
+        return obj.in_force_label
+
+    @admin.display(description="Open requests", ordering="open_requests")
+    def open_requests(self, obj: DeadlineRule) -> int:
+        return obj.open_requests
+
+    @admin.display(description="Source")
+    def source(self, obj: DeadlineRule) -> str:
+        return rule_versions.source_html(obj)
+
+    @admin.display(description="Open requests per version")
+    def versions(self, obj: DeadlineRule) -> str:
+        rows = [
+            (v.in_force_label, v.open_requests) for v in rule_versions.versions_of(obj)
+        ]
+        listing = format_html_join(mark_safe("<br>"), "In force {}: {} open", rows)
+        if not rule_versions.in_use(obj):
+            return listing
+        return format_html(
+            "{}<br>{}",
+            listing,
+            "This version has requests: its timing is fixed. For a change of "
+            "law, add a version and end this one the day before.",
+        )
 
 
 @admin.register(Holiday)
 class HolidayAdmin(AuditedPolicyAdmin):
-    list_display = ("date", "name", "jurisdiction")
+    list_display = ("date", "name", "where")
     list_filter = ("jurisdiction",)
     date_hierarchy = "date"
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs):
+        if db_field.name == "jurisdiction":
+            # Only codes requests carry: a typed "DE" or "eu" never applied.
+            return forms.ChoiceField(
+                label="Applies to",
+                choices=[("", "Everywhere"), *jurisdictions.known_codes()],
+                required=False,
+                help_text="A country also covers its states or provinces.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="Applies to", ordering="jurisdiction")
+    def where(self, obj: Holiday) -> str:
+        return dict(jurisdictions.known_codes()).get(obj.jurisdiction, "Everywhere")
 
 
 class ExternalSourceForm(forms.ModelForm):

@@ -16,7 +16,8 @@ INSERT INTO requests_app_privacyrequest (
     jurisdiction, relationship, details, is_agent, agent_name, agent_email,
     received_at, due_at, policy_due_at, legal_due_at, paused_days,
     alert_stage, next_alert_at, extension_reason, outcome_summary,
-    denial_reason, denial_legal_basis, staff_notes, verified_at, needs_attention
+    denial_reason, denial_legal_basis, staff_notes, verified_at, needs_attention,
+    denial_category
 )
 SELECT
     'PR-B' || %(tag)s || '-' || lpad(g::text, 7, '0'),
@@ -31,7 +32,7 @@ SELECT
     0, %(stage)s,
     CASE WHEN %(alert_days)s::int IS NULL THEN NULL
          ELSE now() + make_interval(days => %(alert_days)s::int) END,
-    '', '', '', '', '', now() - make_interval(secs => %(age_s)s), false
+    '', '', '', '', '', now() - make_interval(secs => %(age_s)s), false, ''
 FROM generate_series(%(start)s, %(stop)s) AS g
 """
 

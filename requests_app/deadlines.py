@@ -7,6 +7,9 @@ US and Brazilian statutes counted in calendar days):
 - the day of receipt is not counted: a period of N days ends N days after it;
 - a period in months ends on the same day-of-month, or on the last day of the
   month when that date does not exist (31 January + 1 month = 28/29 February);
+- a period in working days ends on the N-th working day after receipt; which
+  days are not working days is the calendar the rule names (requests_app.
+  calendars), passed in here as a set of dates;
 - where a rule says so, a deadline falling on a Saturday, Sunday or holiday moves
   to the next working day;
 - a deadline is the end of its day in the portal's time zone.
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 DAYS = "days"
+WORKING_DAYS = "working_days"
 MONTHS = "months"
 
 
@@ -35,6 +39,7 @@ class RuleSpec:
     extension_amount: int = 0
     ack_business_days: int | None = None
     pauses_on_needs_info: bool = False
+    calendar: str = ""
 
     @property
     def allows_extension(self) -> bool:
@@ -91,6 +96,8 @@ def add_period(
         end = add_months(start, amount)
     elif unit == DAYS:
         end = start + timedelta(days=amount)
+    elif unit == WORKING_DAYS:
+        return add_business_days(start, amount, holidays)
     else:
         raise ValueError(f"unknown period unit {unit!r}")
     return next_working_day(end, holidays) if roll else end
@@ -112,18 +119,25 @@ def compute(
     policy: RuleSpec,
     legal: RuleSpec | None,
     holidays: Collection[date] = (),
+    ack_holidays: Collection[date] | None = None,
 ) -> Deadlines:
     """Policy and legal deadlines of a request received on ``received``.
 
     ``due`` is the earlier of the two: the company promises 30 days to everyone,
-    and a law may demand less (Brazil: 15 days).
+    and a law may demand less (Brazil: 15 days). ``holidays`` is the legal
+    rule's calendar; ``ack_holidays`` that of the requester's state, for the
+    acknowledgement (the same as ``holidays`` when not given).
     """
     policy_due = rule_due(received, policy, holidays)
     legal_due = rule_due(received, legal, holidays) if legal else None
     due = min(policy_due, legal_due) if legal_due else policy_due
     ack_due = None
     if legal and legal.ack_business_days:
-        ack_due = add_business_days(received, legal.ack_business_days, holidays)
+        ack_due = add_business_days(
+            received,
+            legal.ack_business_days,
+            holidays if ack_holidays is None else ack_holidays,
+        )
     return Deadlines(policy_due, legal_due, due, ack_due)
 
 
@@ -153,11 +167,14 @@ def extended_due(
     """
     if not rule.allows_extension:
         raise ValueError(f"rule {rule.code} allows no extension")
+    total = rule.amount + rule.extension_amount
     if rule.extension_unit == rule.unit:
-        end = add_period(received, rule.unit, rule.amount + rule.extension_amount)
+        end = add_period(received, rule.unit, total, holidays=holidays)
     else:
-        first = add_period(received, rule.unit, rule.amount)
-        end = add_period(first, rule.extension_unit, rule.extension_amount)
+        first = add_period(received, rule.unit, rule.amount, holidays=holidays)
+        end = add_period(
+            first, rule.extension_unit, rule.extension_amount, holidays=holidays
+        )
     end += timedelta(days=paused_days)
     return next_working_day(end, holidays) if rule.roll_to_working_day else end
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from requests_app.fulfilment.rectification import field_choices
-from requests_app.jurisdictions import COUNTRIES, US_STATES
+from requests_app.jurisdictions import CA_PROVINCES, COUNTRIES, US_STATES, residence
 from requests_app.models import PrivacyRequest
 
 DETAILS_MAX = 5000
@@ -20,7 +20,15 @@ def single_line(value: str) -> None:
 
 
 _COUNTRY_CHOICES = [("", "Choose…"), *COUNTRIES]
-_STATE_CHOICES = [("", "—"), *US_STATES]
+_REGION_CHOICES = [
+    ("", "—"),
+    ("United States", US_STATES),
+    ("Canada", CA_PROVINCES),
+]
+_REGION_MISSING = {
+    "US": "Choose your state.",
+    "CA": "Choose your province or territory.",
+}
 
 
 class CodeChoiceField(forms.ChoiceField):
@@ -34,10 +42,21 @@ class CodeChoiceField(forms.ChoiceField):
     def __init__(self, *, codes: list[tuple[str, str]], **kwargs: Any) -> None:
         # A callable, so each form's deep copy of the field shares the list.
         super().__init__(choices=lambda: codes, **kwargs)
-        self.codes = frozenset(code for code, _ in codes if code)
+        self.codes = frozenset(_flat_codes(codes))
 
     def valid_value(self, value: Any) -> bool:
         return str(value) in self.codes
+
+
+def _flat_codes(choices: list) -> list[str]:
+    """The codes of a choice list, looking inside option groups."""
+    codes = []
+    for code, label in choices:
+        if isinstance(label, list | tuple):
+            codes += _flat_codes(label)
+        elif code:
+            codes.append(code)
+    return codes
 
 
 class RequestForm(forms.Form):
@@ -55,7 +74,9 @@ class RequestForm(forms.Form):
     )
     country = CodeChoiceField(label="Country where you live", codes=_COUNTRY_CHOICES)
     region = CodeChoiceField(
-        label="State (United States only)", codes=_STATE_CHOICES, required=False
+        label="State or province (United States and Canada only)",
+        codes=_REGION_CHOICES,
+        required=False,
     )
     relationship = forms.ChoiceField(
         label="You are our…", choices=PrivacyRequest.Relationship.choices
@@ -138,17 +159,19 @@ def _correction_choices() -> list[tuple[str, str]]:
 
 
 def clean_residence(form: forms.BaseForm, data: dict) -> None:
-    """Country and US state pick the legal clock: a US request needs its state.
+    """Country and region pick the legal clock (jurisdictions.jurisdiction_for).
 
-    Shared by the public form and the staff entry form in the admin, so a
-    request taken by phone or letter gets the same clock as one filed online.
+    A US request needs its state and a Canadian one its province (Quebec has
+    its own law). Shared by the public form and the staff entry form in the
+    admin, so a request taken by phone or letter gets the same clock as one
+    filed online.
     """
-    country = (data.get("country") or "").upper()
-    if country == "US" and not data.get("region"):
-        form.add_error("region", "Choose your state.")
-    elif country and country != "US":
-        # A state means nothing outside the US: never store one.
-        data["region"] = ""
+    country, region = residence(data.get("country", ""), data.get("region", ""))
+    if country in _REGION_MISSING and not region:
+        form.add_error("region", _REGION_MISSING[country])
+    elif country:
+        # A region means nothing elsewhere (or another country's): never store it.
+        data["region"] = region
 
 
 def residence_fields() -> dict[str, forms.Field]:

@@ -1,10 +1,18 @@
 """Where a requester lives, reduced to the code that picks the legal clock.
 
-Codes: ``EU`` (EU and EEA), ``UK``, ``US-XX`` (a state), ``BR``, ``CA`` (Canada),
-or the ISO country code itself. DeadlineRule.jurisdictions lists these codes.
+Codes: ``EU`` (EU and EEA), ``UK``, ``US-XX`` (a state), ``CA-XX`` (a Canadian
+province or territory), or the ISO country code itself; ``XX`` for a country
+the form does not list. DeadlineRule.jurisdictions lists these codes.
+
+``jurisdiction_for`` is the one place a residence becomes a code: the public
+form, staff entry, the reports and the API all go through it. A sub-national
+code falls back to its country's code when no rule names it
+(``rule_chain``): a request from Ontario gets PIPEDA, one from Quebec Law 25.
 """
 
 from __future__ import annotations
+
+from django.core.exceptions import ValidationError
 
 EEA = {
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU",
@@ -14,9 +22,10 @@ EEA = {
 
 COUNTRIES = [
     ("AT", "Austria"), ("AU", "Australia"), ("BE", "Belgium"), ("BG", "Bulgaria"),
-    ("BR", "Brazil"), ("CA", "Canada"), ("CH", "Switzerland"), ("CY", "Cyprus"),
-    ("CZ", "Czechia"), ("DE", "Germany"), ("DK", "Denmark"), ("EE", "Estonia"),
-    ("ES", "Spain"), ("FI", "Finland"), ("FR", "France"), ("GB", "United Kingdom"),
+    ("BR", "Brazil"), ("CA", "Canada"), ("CH", "Switzerland"), ("CN", "China"),
+    ("CY", "Cyprus"), ("CZ", "Czechia"), ("DE", "Germany"), ("DK", "Denmark"),
+    ("EE", "Estonia"), ("ES", "Spain"), ("FI", "Finland"), ("FR", "France"),
+    ("GB", "United Kingdom"),
     ("GR", "Greece"), ("HR", "Croatia"), ("HU", "Hungary"), ("IE", "Ireland"),
     ("IN", "India"), ("IS", "Iceland"), ("IT", "Italy"), ("JP", "Japan"),
     ("LI", "Liechtenstein"), ("LT", "Lithuania"), ("LU", "Luxembourg"),
@@ -52,27 +61,63 @@ US_45_DAY_STATES = [
     "NJ", "OR", "RI", "TN", "TX", "UT", "VA",
 ]  # fmt: skip
 
+CA_PROVINCES = [
+    ("AB", "Alberta"), ("BC", "British Columbia"), ("MB", "Manitoba"),
+    ("NB", "New Brunswick"), ("NL", "Newfoundland and Labrador"),
+    ("NS", "Nova Scotia"), ("NT", "Northwest Territories"), ("NU", "Nunavut"),
+    ("ON", "Ontario"), ("PE", "Prince Edward Island"), ("QC", "Quebec"),
+    ("SK", "Saskatchewan"), ("YT", "Yukon"),
+]  # fmt: skip
+
+# Countries whose law differs below country level, and their regions (ISO
+# 3166-2 suffixes; none is shared between the two lists).
+REGIONS: dict[str, list[tuple[str, str]]] = {"US": US_STATES, "CA": CA_PROVINCES}
+
+# Laws that set no response period in days: the policy date applies, and the
+# request page says why (see README, "Deadlines").
+NO_STATUTORY_PERIOD = {
+    "JP": "Japan's APPI (Art. 33) says 'without delay' and sets no number of days",
+    "CN": "China's PIPL (Art. 50) sets no number of days",
+    "US": "No US state was given, and there is no federal privacy-request law",
+    "XX": "The portal has no rule for this country",
+}
+
 _COUNTRY_CODES = {code for code, _ in COUNTRIES}
-_STATE_CODES = {code for code, _ in US_STATES}
+_REGION_CODES = {
+    country: {code for code, _ in regions} for country, regions in REGIONS.items()
+}
+
+
+def residence(country: str, region: str = "") -> tuple[str, str]:
+    """Country and region as stored: upper-case, a region only where it counts."""
+    country = (country or "").strip().upper()
+    region = (region or "").strip().upper()
+    return country, region if region in _REGION_CODES.get(country, ()) else ""
 
 
 def jurisdiction_for(country: str, region: str = "") -> str:
-    """The jurisdiction code of a country (ISO 3166-1) and, for the US, a state."""
-    country = (country or "").upper()
+    """The jurisdiction code of a country (ISO 3166-1) and region (ISO 3166-2)."""
+    country, region = residence(country, region)
     if country in EEA:
         return "EU"
     if country == "GB":
         return "UK"
-    if country == "US":
-        region = (region or "").upper()
-        return f"US-{region}" if region in _STATE_CODES else "US"
+    if country in REGIONS:
+        return f"{country}-{region}" if region else country
     return country if country in _COUNTRY_CODES else "XX"
+
+
+def rule_chain(code: str) -> tuple[str, ...]:
+    """Codes to look rules up by, most specific first ("CA-QC", then "CA")."""
+    country, _, region = code.partition("-")
+    return (code, country) if region else (code,)
 
 
 def known_codes() -> list[tuple[str, str]]:
     """Every code a request can carry, for the admin filter (no DISTINCT query)."""
     codes = [("EU", "EU / EEA"), ("UK", "United Kingdom"), ("US", "US (no state)")]
     codes += [(f"US-{c}", f"US: {name}") for c, name in US_STATES]
+    codes += [(f"CA-{c}", f"Canada: {name}") for c, name in CA_PROVINCES]
     codes += [
         (c, name) for c, name in COUNTRIES if c not in EEA and c not in {"GB", "US"}
     ]
@@ -108,3 +153,18 @@ GROUPS = [
     ("US-ANY", "United States"),
     ("OTHER", "Other countries"),
 ]
+
+
+def validate_jurisdiction_code(value: str) -> None:
+    """A closure or rule must name a code requests carry (a closure may name none).
+
+    Requests carry ``EU``, never ``DE``: a closure typed as a member state
+    would silently never apply. Callers store the code upper-case.
+    """
+    code = (value or "").strip().upper()
+    if code and code not in dict(known_codes()):
+        hint = jurisdiction_for(code)
+        suggestion = f' Did you mean "{hint}"?' if hint != "XX" else ""
+        raise ValidationError(
+            f'"{value}" is not a jurisdiction requests are filed under.{suggestion}'
+        )

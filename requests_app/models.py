@@ -3,55 +3,157 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from privacyportal.registry import Outcome
 from privacyportal.subjects.models import DataSubject
-from requests_app import deadlines
+from requests_app import calendars, deadlines
+from requests_app.jurisdictions import validate_jurisdiction_code
 
 
 class DeadlineRule(models.Model):
-    """A legal (or the company's) clock; seeded by migration, edited by officers."""
+    """One version of a legal (or the company's) clock, in force between two dates.
+
+    Versions of one law share a ``code``. A request keeps the version in force
+    on its day of receipt (``PrivacyRequest.legal_rule``) for its whole life,
+    extensions included, so a new version is added, never edited into an old
+    one. Seeded by migrations (future versions too), edited by officers.
+    """
 
     class Unit(models.TextChoices):
         DAYS = deadlines.DAYS, "calendar days"
+        WORKING_DAYS = deadlines.WORKING_DAYS, "working days"
         MONTHS = deadlines.MONTHS, "calendar months"
 
-    code = models.SlugField(max_length=40, unique=True)
+    class Calendar(models.TextChoices):
+        WEEKENDS = calendars.WEEKENDS, "Weekends and company closures only"
+        ESTABLISHMENT = (
+            calendars.ESTABLISHMENT,
+            "Public holidays where the company is established (EU/UK)",
+        )
+        JURISDICTION = (
+            calendars.JURISDICTION,
+            "Public holidays of the requester's state or country",
+        )
+        UK = calendars.UK, "Bank holidays of England and Wales"
+        NZ_PRIVACY_ACT = (
+            calendars.NZ_PRIVACY_ACT,
+            "New Zealand Privacy Act 2020: its own working days",
+        )
+
+    code = models.SlugField(
+        max_length=40, help_text="The same for every version of one law."
+    )
     name = models.CharField(max_length=120)
     # The company policy applies to everyone; legal rules match jurisdictions.
     is_policy = models.BooleanField(default=False)
     jurisdictions = models.JSONField(
         default=list,
         blank=True,
-        help_text='Jurisdiction codes, e.g. ["EU"], ["UK"], ["US-CA", "US-VA"].',
+        help_text='Jurisdiction codes, e.g. ["EU"], ["UK"], ["US-CA", "US-VA"], '
+        '["CA-QC"].',
     )
-    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.DAYS)
+    effective_from = models.DateField(
+        help_text="First day of receipt this version applies to."
+    )
+    effective_to = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Last day of receipt this version applies to; empty while in force.",
+    )
+    unit = models.CharField(max_length=12, choices=Unit.choices, default=Unit.DAYS)
     amount = models.PositiveSmallIntegerField()
+    calendar = models.CharField(
+        max_length=20,
+        choices=Calendar.choices,
+        default=Calendar.WEEKENDS,
+        blank=True,
+        help_text="Which days are not working days, for working-day periods "
+        "and for moving a deadline off a holiday.",
+    )
     roll_to_working_day = models.BooleanField(
         default=False,
         help_text="A deadline on a weekend or holiday moves to the next working day.",
     )
     extension_unit = models.CharField(
-        max_length=10, choices=Unit.choices, default=Unit.DAYS
+        max_length=12, choices=Unit.choices, default=Unit.DAYS
     )
     extension_amount = models.PositiveSmallIntegerField(
-        default=0, help_text="0 means the law allows no extension."
+        default=0, help_text="0 means the law sets no fixed extension."
+    )
+    extension_condition = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="When the law allows more time and what the requester must be "
+        "told, and by when.",
     )
     ack_business_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Acknowledge receipt within N business days."
+        null=True,
+        blank=True,
+        help_text="Acknowledge receipt within N business days (the requester's "
+        "state's holidays are skipped).",
     )
     pauses_on_needs_info = models.BooleanField(
+        "clock stops while we wait",
         default=False,
         help_text="The clock stops while the requester is asked for information.",
     )
+    appeal_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Calendar days to decide an appeal of a refusal, where the law "
+        "gives one.",
+    )
+    source_citation = models.CharField(
+        max_length=200, blank=True, help_text="The law and its article or section."
+    )
+    source_url = models.URLField(max_length=300, blank=True)
 
     class Meta:
-        ordering = ["-is_policy", "code"]
+        ordering = ["-is_policy", "code", "-effective_from"]
+        constraints = [
+            # services.common.policy_and_legal_rule: one version per code and day
+            models.UniqueConstraint(
+                fields=["code", "effective_from"], name="deadlinerule_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="deadlinerule_dates_in_order",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.name} ({self.in_force_label})"
+
+    @property
+    def in_force_label(self) -> str:
+        start = f"from {self.effective_from:%-d %b %Y}"
+        return (
+            f"{start} to {self.effective_to:%-d %b %Y}" if self.effective_to else start
+        )
+
+    def clean(self) -> None:
+        if not isinstance(self.jurisdictions, list):
+            raise ValidationError({"jurisdictions": 'A list of codes, e.g. ["EU"].'})
+        for code in self.jurisdictions:
+            validate_jurisdiction_code(str(code))
+        # Lookups compare codes exactly: store them as requests carry them.
+        self.jurisdictions = [str(code).strip().upper() for code in self.jurisdictions]
+        overlapping = DeadlineRule.objects.filter(code=self.code).exclude(pk=self.pk)
+        if self.effective_to:
+            overlapping = overlapping.filter(effective_from__lte=self.effective_to)
+        overlapping = overlapping.filter(
+            models.Q(effective_to__isnull=True)
+            | models.Q(effective_to__gte=self.effective_from)
+        )
+        if self.effective_from and overlapping.exists():
+            raise ValidationError(
+                "Another version of this rule is in force on some of these days: "
+                "end it the day before this one starts."
+            )
 
     def spec(self) -> deadlines.RuleSpec:
         return deadlines.RuleSpec(
@@ -63,15 +165,25 @@ class DeadlineRule(models.Model):
             extension_amount=self.extension_amount,
             ack_business_days=self.ack_business_days,
             pauses_on_needs_info=self.pauses_on_needs_info,
+            calendar=self.calendar,
         )
 
 
 class Holiday(models.Model):
-    """A non-working day; a blank jurisdiction applies everywhere."""
+    """A company closure; a blank jurisdiction applies everywhere.
+
+    Public holidays come from the ``holidays`` calendar each rule names
+    (requests_app.calendars); this table adds the days the company is shut.
+    """
 
     date = models.DateField()
     name = models.CharField(max_length=120)
-    jurisdiction = models.CharField(max_length=10, blank=True)
+    jurisdiction = models.CharField(
+        max_length=10,
+        blank=True,
+        validators=[validate_jurisdiction_code],
+        help_text='Empty for everywhere, or a code such as "EU", "UK", "US-CA".',
+    )
 
     class Meta:
         ordering = ["date"]
@@ -83,6 +195,9 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+    def clean(self) -> None:
+        self.jurisdiction = self.jurisdiction.strip().upper()
 
 
 class ReferenceCounter(models.Model):
@@ -328,6 +443,12 @@ class PrivacyRequest(models.Model):
                     ack_due_at__isnull=False,
                     status__in=OPEN_STATUSES,
                 ),
+            ),
+            # DeadlineRuleAdmin: open requests per rule version (index-only count)
+            models.Index(
+                fields=["legal_rule"],
+                name="request_open_rule_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
             ),
             # admin search by exact e-mail; duplicate detection
             models.Index(fields=["email", "type"], name="request_email_idx"),

@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from privacyportal import audit, mail, roles
 from privacyportal.audit.services import as_actor
-from requests_app import deadlines
+from requests_app import calendars, deadlines
+from requests_app.jurisdictions import rule_chain
 from requests_app.models import (
     OPEN_STATUSES,
     DeadlineRule,
@@ -96,7 +97,9 @@ def tz():
 # year: they are read from the shared cache (Redis in production), dropped on
 # every save or delete (signals in apps.py, and the rules service), and expire
 # after CLOCK_CACHE_SECONDS as a backstop for bulk edits that bypass signals.
-CLOCK_CACHE_KEY = "requests:clock-rules:v1"
+# Public holidays are not in it: requests_app.calendars computes them in
+# process, without a query.
+CLOCK_CACHE_KEY = "requests:clock-rules:v2"
 CLOCK_CACHE_SECONDS = 300
 
 
@@ -106,13 +109,27 @@ class ClockRule:
     is_policy: bool
     jurisdictions: tuple[str, ...]
     spec: deadlines.RuleSpec
+    effective_from: date
+    effective_to: date | None = None
+
+    def in_force(self, day: date) -> bool:
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
 
 def _clock_data() -> tuple[list[ClockRule], list[tuple[date, str]]]:
     data = cache.get(CLOCK_CACHE_KEY)
     if data is None:
         rules = [
-            ClockRule(r.pk, r.is_policy, tuple(r.jurisdictions), r.spec())
+            ClockRule(
+                r.pk,
+                r.is_policy,
+                tuple(r.jurisdictions),
+                r.spec(),
+                r.effective_from,
+                r.effective_to,
+            )
             for r in DeadlineRule.objects.all()
         ]
         holidays = list(Holiday.objects.values_list("date", "jurisdiction"))
@@ -131,26 +148,54 @@ def clock_cache_clear() -> None:
     transaction.on_commit(lambda: cache.delete(CLOCK_CACHE_KEY))
 
 
+POLICY_FALLBACK = deadlines.RuleSpec(code="policy", amount=30)
+
+
 def policy_and_legal_rule(
-    jurisdiction: str,
+    jurisdiction: str, on: date
 ) -> tuple[deadlines.RuleSpec, ClockRule | None]:
+    """The policy and the legal rule version in force on ``on`` (day of receipt).
+
+    A regional code falls back to its country's ("CA-QC", then "CA"); the
+    first rule naming the most specific code wins.
+    """
     rules, _ = _clock_data()
-    policy = next((r.spec for r in rules if r.is_policy), None)
+    current = [r for r in rules if r.in_force(on)]
+    policy = next((r.spec for r in current if r.is_policy), POLICY_FALLBACK)
     legal = next(
-        (r for r in rules if not r.is_policy and jurisdiction in r.jurisdictions),
+        (
+            r
+            for code in rule_chain(jurisdiction)
+            for r in current
+            if not r.is_policy and code in r.jurisdictions
+        ),
         None,
     )
-    return policy or deadlines.RuleSpec(code="policy", amount=30), legal
+    return policy, legal
 
 
-def holidays_for(jurisdiction: str, start: datetime) -> frozenset:
+def holidays_for(
+    jurisdiction: str, start: datetime, calendar: str = calendars.WEEKENDS
+) -> frozenset:
+    """Days that are not working days for a rule's ``calendar``, from ``start``.
+
+    Public holidays of the calendar, plus the company's closures for this
+    jurisdiction (or its country, or everywhere), except where the law itself
+    defines its working days.
+    """
     # Deadlines reach at most a few months ahead (one month + two of extension).
     first = start.astimezone(tz()).date()
     last = first + timedelta(days=400)
+    region = calendars.region_for(calendar, jurisdiction)
+    public = calendars.non_working_days(region, first, last)
+    if calendar in calendars.LAW_DEFINED:
+        return public
     _, rows = _clock_data()
-    return deadlines.holiday_dates(
-        ((day, where) for day, where in rows if first <= day <= last), jurisdiction
-    )
+    ahead = [(day, where) for day, where in rows if first <= day <= last]
+    closures = [
+        deadlines.holiday_dates(ahead, code) for code in rule_chain(jurisdiction)
+    ]
+    return public.union(*closures)
 
 
 def next_alert(due_at: datetime, stage: int) -> datetime | None:

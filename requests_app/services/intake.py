@@ -21,8 +21,8 @@ from django.utils import timezone
 from privacyportal.audit.services import Actor
 from privacyportal.subjects.models import normalize_email
 from privacyportal.subjects.services import subject_get_or_create
-from requests_app import deadlines
-from requests_app.jurisdictions import jurisdiction_for
+from requests_app import calendars, deadlines
+from requests_app.jurisdictions import jurisdiction_for, residence
 from requests_app.models import PrivacyRequest, RequestEvent, RequestLink
 from requests_app.services import common
 from requests_app.services.common import S, atomic
@@ -50,14 +50,26 @@ class Submission:
 
 
 def _deadline_fields(jurisdiction: str, received_at: datetime) -> dict[str, Any]:
-    policy, legal = common.policy_and_legal_rule(jurisdiction)
-    holidays = common.holidays_for(jurisdiction, received_at)
+    """Deadlines by the rule versions in force on the day of receipt."""
     zone = common.tz()
+    received = deadlines.local_date(received_at, zone)
+    policy, legal = common.policy_and_legal_rule(jurisdiction, received)
+    spec = legal.spec if legal else None
+    holidays = common.holidays_for(
+        jurisdiction, received_at, spec.calendar if spec else calendars.WEEKENDS
+    )
+    ack_holidays = None
+    if spec and spec.ack_business_days:
+        # "10 business days" skip the requester's state's own holidays.
+        ack_holidays = common.holidays_for(
+            jurisdiction, received_at, calendars.JURISDICTION
+        )
     computed = deadlines.compute(
-        deadlines.local_date(received_at, zone),
+        received,
         policy=policy,
-        legal=legal.spec if legal else None,
+        legal=spec,
         holidays=holidays,
+        ack_holidays=ack_holidays,
     )
 
     def end(day):
@@ -137,8 +149,7 @@ def request_submit(
     now = received_at or issued
     email = normalize_email(submission.email) or ""
     # Codes are compared upper-case everywhere (staff may type "us" / "ca").
-    country = submission.country.strip().upper()
-    region = submission.region.strip().upper() if country == "US" else ""
+    country, region = residence(submission.country, submission.region)
     jurisdiction = jurisdiction_for(country, region)
     filed = {
         "name": submission.name,

@@ -16,7 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from privacyportal.audit.services import Actor
-from requests_app import deadlines
+from requests_app import calendars, deadlines
 from requests_app.models import DenialCategory, PrivacyRequest, RequestEvent
 from requests_app.services import common
 from requests_app.services.common import RequestError, S, TransitionError, atomic
@@ -112,9 +112,14 @@ def extension_due(request: PrivacyRequest) -> datetime:
     # From the day of receipt (see deadlines.extended_due): the first due
     # date may already have been moved off a weekend or holiday.
     received = deadlines.local_date(request.received_at, zone)
-    holidays = common.holidays_for(request.jurisdiction, request.received_at)
+    # The version applied at receipt, with its own calendar: a version
+    # added since never changes this request's dates.
+    spec = request.legal_rule.spec()
+    holidays = common.holidays_for(
+        request.jurisdiction, request.received_at, spec.calendar
+    )
     extended = deadlines.extended_due(
-        received, request.legal_rule.spec(), holidays, paused_days=request.paused_days
+        received, spec, holidays, paused_days=request.paused_days
     )
     return deadlines.end_of_day(extended, zone)
 
@@ -186,7 +191,11 @@ def _resume_fields(request: PrivacyRequest, now) -> dict[str, Any]:
     zone = common.tz()
     days = deadlines.paused_days(request.paused_at, now, zone)
     rule = request.legal_rule
-    holidays = common.holidays_for(request.jurisdiction, request.due_at)
+    holidays = common.holidays_for(
+        request.jurisdiction,
+        request.due_at,
+        rule.calendar if rule else calendars.WEEKENDS,
+    )
 
     def moved(moment):
         if moment is None:

@@ -73,12 +73,12 @@ def test_california_gets_an_acknowledgement_deadline():
 
 
 @time_machine.travel(datetime(2026, 11, 24, 10, tzinfo=UTC), tick=False)
-def test_configured_holiday_moves_a_gdpr_deadline():
-    Holiday.objects.create(date=date(2026, 12, 24), name="Christmas Eve")
+def test_company_closure_and_establishment_holiday_move_a_gdpr_deadline():
     request = submit(country="IE")
-    assert request.legal_due_at.date() == date(2026, 12, 25)  # Fri 25 Dec works
-    Holiday.objects.create(date=date(2026, 12, 25), name="Christmas")
+    assert request.legal_due_at.date() == date(2026, 12, 24)  # Thu: a working day
+    Holiday.objects.create(date=date(2026, 12, 24), name="Christmas Eve closure")
     request = submit(country="IE")
+    # Closed on the 24th, Irish Christmas Day on the 25th, then a weekend.
     assert request.legal_due_at.date() == date(2026, 12, 28)
 
 
