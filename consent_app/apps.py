@@ -15,6 +15,7 @@ class ConsentConfig(AppConfig):
         from privacyportal.subjects.services import UNDER_13_HOOKS
 
         registry.register(ConsentLedgerSource())
+        _register_dashboard()
         mail.register_minter("consent.link", links.mint)
         if withdraw_for_child not in UNDER_13_HOOKS:
             UNDER_13_HOOKS.append(withdraw_for_child)
@@ -35,3 +36,15 @@ class ConsentConfig(AppConfig):
                 "Deletes expired preference-centre and unsubscribe links.",
             )
         )
+
+
+def _register_dashboard() -> None:
+    from consent_app import selectors
+    from privacyportal import stats, widgets
+
+    widgets.register(
+        widgets.Widget(
+            "consent.charts", "consent_app.view_consentevent", selectors.charts, 60
+        )
+    )
+    stats.register(stats.Counter(selectors.EVENTS, selectors.count_events))

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "consent_app",
     "requests_app",
     "retention_app",
+    "privacyportal.console",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ class RequestsConfig(AppConfig):
         from requests_app.services import common
 
         _connect_clock_cache_signals()
+        _register_dashboard()
         registry.register(sources.PrivacyRequestSource())
         mail.register_minter(exports.MINTER, exports.export_mint)
         mail.register_minter(common.LINK_MINTER, common.link_mint)
@@ -51,6 +52,24 @@ class RequestsConfig(AppConfig):
                 "killed worker left half-done, finishes complete erasures.",
             )
         )
+
+
+def _register_dashboard() -> None:
+    """Tiles, the signed-in user's work and charts for the staff console."""
+    from privacyportal import stats, widgets
+    from requests_app import selectors
+
+    view = "requests_app.view_privacyrequest"
+    for key, build, priority, own in (
+        ("requests.tiles", selectors.tiles, 10, False),
+        ("requests.work", selectors.my_work, 20, True),
+        ("requests.charts", selectors.charts, 50, False),
+    ):
+        widgets.register(widgets.Widget(key, view, build, priority, own_work=own))
+    stats.register(stats.Counter(selectors.RECEIVED, selectors.count_received))
+    stats.register(
+        stats.Counter(selectors.CLOSED, selectors.count_closed, monthly=True)
+    )
 
 
 def _connect_clock_cache_signals() -> None:

@@ -323,6 +323,12 @@ class PrivacyRequest(models.Model):
                     erasure_run_after__isnull=False, erasure_started_at__isnull=True
                 ),
             ),
+            # dashboard tile "needs attention" (a handful among a million)
+            models.Index(
+                fields=["id"],
+                name="request_attention_idx",
+                condition=models.Q(needs_attention=True),
+            ),
             # retention: closed requests not yet anonymised
             models.Index(
                 fields=["closed_at"],

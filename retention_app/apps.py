@@ -15,6 +15,7 @@ class RetentionConfig(AppConfig):
         for category in categories.ALL:
             retention.register(category)
         retention.set_hold_provider(active_holds)
+        _register_dashboard()
         registry.register(sources.RecordingSource())
         registry.register(sources.CallRecordSource())
         registry.register(sources.ApplicantSource())
@@ -27,3 +28,20 @@ class RetentionConfig(AppConfig):
                 "what a legal hold protects, with a deletion record for each.",
             )
         )
+
+
+def _register_dashboard() -> None:
+    from privacyportal import stats, widgets
+    from retention_app import selectors
+
+    for key, permission, build, priority in (
+        ("retention.holds", "retention_app.view_legalhold", selectors.holds_panel, 30),
+        (
+            "retention.charts",
+            "retention_app.view_deletionrecord",
+            selectors.charts,
+            70,
+        ),
+    ):
+        widgets.register(widgets.Widget(key, permission, build, priority))
+    stats.register(stats.Counter(selectors.DELETED, selectors.count_deleted))
