@@ -61,7 +61,9 @@ SELECT
          THEN received + make_interval(days => 2 + g %% 37) END,
     CASE WHEN age <= %(open_days)s AND g %% 10 = 4 THEN now() END
 FROM (
-    SELECT g, now() - make_interval(secs => %(span_s)s::bigint * g / %(total)s) AS received,
+    SELECT g,
+           now() - make_interval(secs => %(span_s)s::bigint * g / %(total)s)
+               AS received,
            %(span_days)s::bigint * g / %(total)s AS age
     FROM generate_series(%(start)s, %(stop)s) AS g
 ) AS rows

@@ -81,8 +81,20 @@ def tiles(viewer: Viewer) -> list[Tile]:
     n = capped_counts(tile_querysets(viewer.now))
     paused, running = n["waiting_paused"], n["waiting"] - n["waiting_paused"]
     return [
-        Tile("Overdue", n["overdue"], queue_url(due="overdue"), tone="alert"),
-        Tile("Due in the next 7 days", n["due_7"], queue_url(due="7"), tone="warn"),
+        Tile(
+            "Overdue",
+            n["overdue"],
+            queue_url(due="overdue"),
+            note="Past the deadline, with the clock running",
+            tone="alert",
+        ),
+        Tile(
+            "Due in the next 7 days",
+            n["due_7"],
+            queue_url(due="7"),
+            note="Listed soonest first",
+            tone="warn",
+        ),
         Tile(
             "Waiting for the requester",
             n["waiting"],

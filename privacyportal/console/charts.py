@@ -15,7 +15,7 @@ from typing import Any
 from privacyportal.widgets import Chart
 
 WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 30
+LEFT, RIGHT, TOP, BOTTOM = 52, 12, 12, 30
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 PALETTE = 8
 
@@ -101,7 +101,7 @@ def columns(chart: Chart) -> Drawing:
     return drawing
 
 
-BAR_ROW, BAR_LABEL = 26, 190
+BAR_ROW, BAR_LABEL = 28, 230
 
 
 def bars(chart: Chart) -> Drawing:
