@@ -44,7 +44,11 @@ def _register_dashboard() -> None:
 
     widgets.register(
         widgets.Widget(
-            "consent.charts", "consent_app.view_consentevent", selectors.charts, 60
+            "consent.charts",
+            "consent_app.view_consentevent",
+            selectors.charts,
+            60,
+            figures=selectors.chart_figures,
         )
     )
     stats.register(stats.Counter(selectors.EVENTS, selectors.count_events))

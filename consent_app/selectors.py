@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -65,10 +65,14 @@ def opt_in_chart(
     )
 
 
+def chart_figures(viewer: Viewer) -> list[QuerySet]:
+    since = months_back(timezone.localdate(viewer.now))[0]
+    return [stats.totals(EVENTS, since, "month")]
+
+
 def charts(viewer: Viewer) -> list[Chart]:
     today = timezone.localdate(viewer.now)
-    since = months_back(today)[0]
-    rows = stats.fetch(stats.totals(EVENTS, since, "month"))[EVENTS]
+    rows = viewer.figures.get(EVENTS, [])
     purposes = dict(
         Purpose.objects.order_by("position", "code").values_list("pk", "name")
     )

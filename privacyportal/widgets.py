@@ -20,11 +20,16 @@ TILE_CAP = 1000  # counts stop here: "1,000 or more" costs the same at any size
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking, and when. ``own_work_only``: a Support-only account."""
+    """Who is looking, and when. ``own_work_only``: a Support-only account.
+
+    ``figures``: the daily counts the widgets asked for (``Widget.figures``),
+    series -> (period, key, total) rows, fetched for all of them in one query.
+    """
 
     user: Any
     now: datetime
     own_work_only: bool = False
+    figures: dict[str, list] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ class Widget:
     priority: int = 100
     # Shown to a Support-only account (whose widget then shows its own work).
     own_work: bool = False
+    # The daily counts ``build`` reads, as lazy ``stats.totals`` querysets.
+    figures: Callable[[Viewer], Sequence[Any]] | None = None
 
 
 @dataclass

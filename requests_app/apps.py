@@ -60,12 +60,19 @@ def _register_dashboard() -> None:
     from requests_app import selectors
 
     view = "requests_app.view_privacyrequest"
-    for key, build, priority, own in (
-        ("requests.tiles", selectors.tiles, 10, False),
-        ("requests.work", selectors.my_work, 20, True),
-        ("requests.charts", selectors.charts, 50, False),
-    ):
-        widgets.register(widgets.Widget(key, view, build, priority, own_work=own))
+    widgets.register(widgets.Widget("requests.tiles", view, selectors.tiles, 10))
+    widgets.register(
+        widgets.Widget("requests.work", view, selectors.my_work, 20, own_work=True)
+    )
+    widgets.register(
+        widgets.Widget(
+            "requests.charts",
+            view,
+            selectors.charts,
+            50,
+            figures=selectors.chart_figures,
+        )
+    )
     stats.register(stats.Counter(selectors.RECEIVED, selectors.count_received))
     stats.register(
         stats.Counter(selectors.CLOSED, selectors.count_closed, monthly=True)

@@ -34,14 +34,21 @@ def _register_dashboard() -> None:
     from privacyportal import stats, widgets
     from retention_app import selectors
 
-    for key, permission, build, priority in (
-        ("retention.holds", "retention_app.view_legalhold", selectors.holds_panel, 30),
-        (
+    widgets.register(
+        widgets.Widget(
+            "retention.holds",
+            "retention_app.view_legalhold",
+            selectors.holds_panel,
+            30,
+        )
+    )
+    widgets.register(
+        widgets.Widget(
             "retention.charts",
             "retention_app.view_deletionrecord",
             selectors.charts,
             70,
-        ),
-    ):
-        widgets.register(widgets.Widget(key, permission, build, priority))
+            figures=selectors.chart_figures,
+        )
+    )
     stats.register(stats.Counter(selectors.DELETED, selectors.count_deleted))

@@ -8,13 +8,14 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
-from privacyportal import roles
+from privacyportal import roles, stats
 from privacyportal.console import charts
 from privacyportal.widgets import (
     Chart,
     Panel,
     Tile,
     Viewer,
+    Widget,
     WorkItem,
     registry,
 )
@@ -52,9 +53,17 @@ def _chart(chart: Chart) -> dict[str, Any]:
     }
 
 
+def _fetch_figures(viewer: Viewer, widgets: list[Widget]) -> None:
+    wanted = [q for w in widgets if w.figures for q in w.figures(viewer)]
+    if wanted:
+        viewer.figures.update(stats.fetch(*wanted))
+
+
 def build(request: HttpRequest) -> Dashboard:
     dashboard = Dashboard(viewer=viewer_for(request))
-    for widget in registry.for_viewer(dashboard.viewer):
+    widgets = registry.for_viewer(dashboard.viewer)
+    _fetch_figures(dashboard.viewer, widgets)
+    for widget in widgets:
         for item in widget.build(dashboard.viewer):
             if isinstance(item, Tile):
                 dashboard.tiles.append(item)
