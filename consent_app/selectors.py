@@ -58,6 +58,7 @@ def opt_in_chart(
         title="Opt-in rate per purpose, by month",
         kind="lines",
         labels=[f"{m:%b %Y}" for m in months],
+        label_every=2,
         series=series,
         summary=f"Of {total:,} consent choices in the last 12 months, the share "
         "that were opt-ins, per purpose and month (counted each night).",

@@ -59,6 +59,8 @@ def _axis(drawing: Drawing, top: float, unit: str) -> None:
         "bottom": TOP + PLOT_H,
     }
     for fraction in (0, 0.5, 1):
+        if not float(top * fraction).is_integer() and unit != "%":
+            continue  # no "2.5 requests" on the axis
         y = TOP + PLOT_H - fraction * PLOT_H
         drawing.ticks.append({"y": round(y, 1), "label": figure(top * fraction, unit)})
 
