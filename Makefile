@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Read by settings.py: without SITE_URL, e-mailed links name this port.
+export PORT
 export DEBUG ?= 1
 
 .PHONY: run demo setup test lint check bench clean

@@ -18,6 +18,7 @@ class ConsentConfig(AppConfig):
 
         registry.register(ConsentLedgerSource())
         story.register("consent", consent_sections, order=30)
+        _register_dashboard()
         mail.register_minter("consent.link", links.mint)
         if withdraw_for_child not in UNDER_13_HOOKS:
             UNDER_13_HOOKS.append(withdraw_for_child)
@@ -38,3 +39,19 @@ class ConsentConfig(AppConfig):
                 "Deletes expired preference-centre and unsubscribe links.",
             )
         )
+
+
+def _register_dashboard() -> None:
+    from consent_app import selectors
+    from privacyportal import stats, widgets
+
+    widgets.register(
+        widgets.Widget(
+            "consent.charts",
+            "consent_app.view_consentevent",
+            selectors.charts,
+            60,
+            figures=selectors.chart_figures,
+        )
+    )
+    stats.register(stats.Counter(selectors.EVENTS, selectors.count_events))

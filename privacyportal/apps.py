@@ -24,3 +24,13 @@ class PortalConfig(AppConfig):
         # (post_migrate is only sent for apps that have a models module.)
         with_models = [a for a in apps.get_app_configs() if a.models_module]
         post_migrate.connect(roles.sync_after_migrate, sender=with_models[-1])
+        _register_dashboard()
+
+
+def _register_dashboard() -> None:
+    from privacyportal import widgets
+    from privacyportal.audit.selectors import check_panel
+
+    widgets.register(
+        widgets.Widget("audit.check", "audit.view_auditevent", check_panel, 25)
+    )

@@ -61,3 +61,52 @@ class PendingTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class DailyCount(models.Model):
+    """One figure for one day, counted each night from an app's own tables.
+
+    The dashboard's charts read these rows instead of counting a million
+    requests or six million consent events per page view: a chart costs the
+    same at any table size. Derived and recomputable (``figures_rollup``
+    rewrites a day), so it is a cache, not evidence.
+    """
+
+    series = models.CharField(max_length=40)
+    day = models.DateField()
+    key = models.CharField(max_length=80)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # also the index for the charts: one series over a date range
+            models.UniqueConstraint(
+                fields=["series", "day", "key"], name="daily_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.day} {self.key}: {self.value}"
+
+
+class AuditVerification(models.Model):
+    """The result of one walk of the audit chain (the nightly check)."""
+
+    run_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    ok = models.BooleanField()
+    events_checked = models.BigIntegerField(default=0)
+    # Plain words for the dashboard, e.g. "Event 1234 was changed after it was
+    # written"; empty when the chain is intact.
+    message = models.CharField(max_length=300, blank=True)
+    # The first broken event; a break is e-mailed once, not every night.
+    broken_seq = models.BigIntegerField(null=True, blank=True)
+    alerted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-run_at"]
+        get_latest_by = "run_at"
+
+    def __str__(self) -> str:
+        state = "intact" if self.ok else "broken"
+        return f"Audit check {self.run_at:%Y-%m-%d %H:%M}: {state}"

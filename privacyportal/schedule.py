@@ -57,6 +57,20 @@ JOBS: list[Job] = [
         "E-mails the audit trail's checkpoint to the Privacy Officers once a day, "
         "out of reach of anyone who controls only the database.",
     ),
+    Job(
+        "Audit trail check",
+        "privacyportal.audit.tasks.audit_chain_check_task",
+        24 * 60,
+        "Walks the audit chain each night; the dashboard shows the result and a "
+        "break is e-mailed to the Privacy Officers once.",
+    ),
+    Job(
+        "Count daily figures",
+        "privacyportal.tasks.figures_rollup_task",
+        24 * 60,
+        "Counts yesterday's requests, consent choices and deletions for the "
+        "dashboard's charts (and any day not counted yet).",
+    ),
 ]
 
 

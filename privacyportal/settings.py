@@ -45,9 +45,11 @@ ALLOWED_HOSTS = config.listing(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 # Every e-mailed link starts with it: production must say where it lives.
+# In development, links in e-mails point at the port `make run PORT=...` serves.
+PORT = config.integer("PORT", 8000, minimum=1)
 SITE_URL = config.site_url(
     "SITE_URL",
-    "http://127.0.0.1:8000" if DEBUG else config.string("SITE_URL", required=True),
+    f"http://127.0.0.1:{PORT}" if DEBUG else config.string("SITE_URL", required=True),
 )
 CSRF_TRUSTED_ORIGINS = config.listing("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "consent_app",
     "requests_app",
     "retention_app",
+    "privacyportal.console",
 ]
 
 MIDDLEWARE = [

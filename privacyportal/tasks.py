@@ -132,3 +132,10 @@ def ping_task(token: str) -> dict:
         "vendor": connection.vendor,
         "subjects": DataSubject.objects.count(),
     }
+
+
+@shared_task(name="privacyportal.tasks.figures_rollup_task")
+def figures_rollup_task() -> int:
+    from privacyportal.stats import figures_rollup
+
+    return figures_rollup()

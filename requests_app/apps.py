@@ -17,6 +17,7 @@ class RequestsConfig(AppConfig):
         from requests_app.story import request_sections
 
         _connect_clock_cache_signals()
+        _register_dashboard()
         registry.register(sources.PrivacyRequestSource())
         story.register("requests", request_sections, order=20)
         mail.register_minter(exports.MINTER, exports.export_mint)
@@ -57,6 +58,31 @@ class RequestsConfig(AppConfig):
                 "deletes export packages whose link expired or was used up.",
             )
         )
+
+
+def _register_dashboard() -> None:
+    """Tiles, the signed-in user's work and charts for the staff console."""
+    from privacyportal import stats, widgets
+    from requests_app import selectors
+
+    view = "requests_app.view_privacyrequest"
+    widgets.register(widgets.Widget("requests.tiles", view, selectors.tiles, 10))
+    widgets.register(
+        widgets.Widget("requests.work", view, selectors.my_work, 20, own_work=True)
+    )
+    widgets.register(
+        widgets.Widget(
+            "requests.charts",
+            view,
+            selectors.charts,
+            50,
+            figures=selectors.chart_figures,
+        )
+    )
+    stats.register(stats.Counter(selectors.RECEIVED, selectors.count_received))
+    stats.register(
+        stats.Counter(selectors.CLOSED, selectors.count_closed, monthly=True)
+    )
 
 
 def _connect_clock_cache_signals() -> None:

@@ -462,6 +462,18 @@ class PrivacyRequest(models.Model):
                     erasure_run_after__isnull=False, erasure_started_at__isnull=True
                 ),
             ),
+            # dashboard chart "open requests by jurisdiction" (index-only scan)
+            models.Index(
+                fields=["jurisdiction"],
+                name="request_open_place_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
+            # dashboard tile "needs attention" (a handful among a million)
+            models.Index(
+                fields=["id"],
+                name="request_attention_idx",
+                condition=models.Q(needs_attention=True),
+            ),
             # retention: closed requests not yet anonymised
             models.Index(
                 fields=["closed_at"],

@@ -18,6 +18,7 @@ class RetentionConfig(AppConfig):
             retention.register(category)
         retention.set_hold_provider(active_holds)
         story.register("retention", retention_sections, order=40)
+        _register_dashboard()
         registry.register(sources.RecordingSource())
         registry.register(sources.CallRecordSource())
         registry.register(sources.ApplicantSource())
@@ -30,3 +31,27 @@ class RetentionConfig(AppConfig):
                 "what a legal hold protects, with a deletion record for each.",
             )
         )
+
+
+def _register_dashboard() -> None:
+    from privacyportal import stats, widgets
+    from retention_app import selectors
+
+    widgets.register(
+        widgets.Widget(
+            "retention.holds",
+            "retention_app.view_legalhold",
+            selectors.holds_panel,
+            30,
+        )
+    )
+    widgets.register(
+        widgets.Widget(
+            "retention.charts",
+            "retention_app.view_deletionrecord",
+            selectors.charts,
+            70,
+            figures=selectors.chart_figures,
+        )
+    )
+    stats.register(stats.Counter(selectors.DELETED, selectors.count_deleted))

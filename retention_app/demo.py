@@ -1,4 +1,5 @@
-"""Demo recordings, transcripts, call records, applicants, a hold and an override.
+"""Demo recordings, transcripts, call records, applicants, a hold, an override
+and a month of past sweeps.
 
 Idempotent: every item has a stable identity (organization + meeting title,
 applicant e-mail, hold matter reference; call records as a set) and is created
@@ -15,13 +16,16 @@ from typing import Any
 
 from django.utils import timezone
 
+from privacyportal.retention import Action
 from privacyportal.subjects.models import DataSubject, Organization
 from retention_app.models import (
     CallRecord,
+    DeletionRecord,
     JobApplicant,
     LegalHold,
     Recording,
     RecordingSettings,
+    SweepRun,
 )
 from retention_app.services import (
     IngestItem,
@@ -58,6 +62,7 @@ def seed(*, rng: random.Random, actor: Any) -> dict[str, int]:
     counts["call records"] = _calls(rng, actor, orgs, people)
     counts["applicants"] = _applicants(rng, actor)
     counts["legal holds"] = _hold(actor)
+    counts["past sweeps"] = _past_sweeps(rng, orgs)
     return counts
 
 
@@ -184,3 +189,55 @@ def _hold(actor: Any) -> int:
         matter_reference=HOLD_MATTER,
     )
     return 1
+
+
+PAST_SWEEPS = "seed_demo (demo history)"
+SWEPT = [
+    ("retention.recordings", Action.DELETE, 6),
+    ("retention.transcripts", Action.DELETE, 9),
+    ("retention.call_records", Action.DELETE, 25),
+    ("retention.applicants", Action.ANONYMISE, 1),
+]
+
+
+def _past_sweeps(rng: random.Random, orgs: list) -> int:
+    """Thirty nightly sweeps with their deletion records, for the dashboard.
+
+    A sweep deletes only what has expired now; it cannot be made to have run
+    last month. These runs and records are inserted directly with past dates
+    (the ledger's trigger allows inserts) and say who made them: their item
+    ids ("demo-...") name no real item.
+    """
+    if SweepRun.objects.filter(triggered_by=PAST_SWEEPS).exists():
+        return 0
+    today = timezone.now().replace(hour=2, minute=0, second=0, microsecond=0)
+    for age in range(30, 0, -1):
+        started = today - timedelta(days=age)
+        run = SweepRun.objects.create(
+            started_at=started,
+            finished_at=started + timedelta(minutes=3),
+            status=SweepRun.Status.FINISHED,
+            triggered_by=PAST_SWEEPS,
+        )
+        records = [
+            DeletionRecord(
+                category=category,
+                item_id=f"demo-{age}-{category.rsplit('.', 1)[-1]}-{n}",
+                organization_id=rng.choice(orgs).pk,
+                action=action,
+                reason=DeletionRecord.Reason.RETENTION,
+                policy_key=category,
+                policy_version=1,
+                deleted_at=started + timedelta(minutes=1),
+                sweep_run=run,
+            )
+            for category, action, usual in SWEPT
+            for n in range(rng.randint(0, usual * 2))
+        ]
+        DeletionRecord.objects.bulk_create(records)
+        run.counts = dict.fromkeys((c for c, _, _ in SWEPT), 0)
+        for record in records:
+            run.counts[record.category] += 1
+        run.duration_seconds = 180.0
+        run.save(update_fields=["counts", "duration_seconds"])
+    return 30

@@ -51,3 +51,22 @@ def test_export_generator(monkeypatch):
     )
     subject = export_stream._ensure_rows()
     assert CallRecord.objects.filter(subject_id=subject).count() == 4
+
+
+def test_dashboard_generator(client):
+    from bench import admin_dashboard
+    from consent_app.models import ConsentEvent
+    from privacyportal.stats import figures_rollup
+    from requests_app.models import PrivacyRequest
+    from retention_app.models import DeletionRecord
+
+    admin_dashboard.fill(40, vacuum=False)
+    requests = PrivacyRequest.objects.filter(email__endswith=admin_dashboard.DOMAIN)
+    assert requests.count() == 40
+    assert requests.filter(status="completed", closed_at__isnull=False).exists()
+    assert requests.filter(status__in=["received", "verified", "in_progress"]).exists()
+    assert ConsentEvent.objects.count() == 40 * admin_dashboard.EVENTS_PER_REQUEST
+    assert DeletionRecord.objects.count() == 40
+    figures_rollup()
+    client.force_login(admin_dashboard._prepare_user())
+    assert client.get("/admin/").status_code == 200

@@ -22,3 +22,10 @@ def audit_checkpoint_mail_task() -> int:
     from privacyportal.audit.checkpoints import checkpoint_mail
 
     return checkpoint_mail()
+
+
+@shared_task(name="privacyportal.audit.tasks.audit_chain_check_task")
+def audit_chain_check_task() -> bool:
+    from privacyportal.audit.watch import audit_chain_check
+
+    return audit_chain_check().ok

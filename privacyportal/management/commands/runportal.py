@@ -56,6 +56,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         self.prepare_folders()
         port = options["port"]
+        # The worker e-mails links: without SITE_URL they must name this port.
+        os.environ["PORT"] = str(port)
         children = {
             name: subprocess.Popen(cmd)
             for name, cmd in _commands(port, options["web_workers"]).items()

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from privacyportal.audit.services import Actor
+from privacyportal.stats import figures_rollup
 
 
 class Command(BaseCommand):
@@ -32,4 +33,6 @@ class Command(BaseCommand):
             with transaction.atomic():
                 counts = module.seed(rng=rng, actor=actor)
             summary.extend(f"{key}: {value}" for key, value in counts.items())
+        # The charts read nightly counts: count the demo's history now.
+        figures_rollup()
         self.stdout.write("demo data: " + (", ".join(summary) or "nothing to add"))

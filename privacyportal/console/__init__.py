@@ -1,0 +1,1 @@
+"""The staff home: composes what each app's selectors contribute; writes nothing."""

@@ -1,0 +1,76 @@
+"""The dashboard: asks each registered widget for its items and lays them out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from privacyportal import roles, stats
+from privacyportal.console import charts
+from privacyportal.widgets import (
+    Chart,
+    Panel,
+    Tile,
+    Viewer,
+    Widget,
+    WorkItem,
+    registry,
+)
+
+
+@dataclass
+class Dashboard:
+    viewer: Viewer
+    tiles: list[Tile] = field(default_factory=list)
+    work: list[WorkItem] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
+    charts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.tiles or self.work or self.panels or self.charts)
+
+
+def viewer_for(request: HttpRequest) -> Viewer:
+    user = request.user
+    names = (
+        set() if user.is_superuser else set(user.groups.values_list("name", flat=True))
+    )
+    # Support works its own requests only (as in the request queue).
+    return Viewer(user=user, now=timezone.now(), own_work_only=names == {roles.SUPPORT})
+
+
+def _chart(chart: Chart) -> dict[str, Any]:
+    present = charts.has_data(chart)
+    return {
+        "chart": chart,
+        "has_data": present,
+        "drawing": charts.draw(chart) if present else None,
+        "table": charts.table(chart),
+    }
+
+
+def _fetch_figures(viewer: Viewer, widgets: list[Widget]) -> None:
+    wanted = [q for w in widgets if w.figures for q in w.figures(viewer)]
+    if wanted:
+        viewer.figures.update(stats.fetch(*wanted))
+
+
+def build(request: HttpRequest) -> Dashboard:
+    dashboard = Dashboard(viewer=viewer_for(request))
+    widgets = registry.for_viewer(dashboard.viewer)
+    _fetch_figures(dashboard.viewer, widgets)
+    for widget in widgets:
+        for item in widget.build(dashboard.viewer):
+            if isinstance(item, Tile):
+                dashboard.tiles.append(item)
+            elif isinstance(item, WorkItem):
+                dashboard.work.append(item)
+            elif isinstance(item, Panel):
+                dashboard.panels.append(item)
+            else:
+                dashboard.charts.append(_chart(item))
+    return dashboard
