@@ -796,18 +796,24 @@ class AuditedPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(DeadlineRule)
 class DeadlineRuleAdmin(AuditedPolicyAdmin):
-    list_display = (
-        "name",
-        "code",
-        "jurisdictions",
-        "in_force",
-        "unit",
-        "amount",
-        "extension_amount",
-        "open_requests",
-        "source",
-    )
+    list_display = ("name", "applies_to", "in_force", "period", "open_requests")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @admin.display(description="Applies to")
+    def applies_to(self, obj: DeadlineRule) -> str:
+        if obj.is_policy:
+            return "Everyone (company policy)"
+        names = [jurisdictions.jurisdiction_name(c) for c in obj.jurisdictions or []]
+        return ", ".join(names) or "—"
+
+    @admin.display(description="Period")
+    def period(self, obj: DeadlineRule) -> str:
+        """The time allowed in words: "45 calendar days, + 45"."""
+        unit = obj.get_unit_display()
+        text = f"{obj.amount} {unit}"
+        if obj.extension_amount:
+            text += f", + {obj.extension_amount} {obj.get_extension_unit_display()}"
+        return text
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return rule_versions.with_open_counts(super().get_queryset(request))

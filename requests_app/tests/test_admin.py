@@ -366,3 +366,10 @@ def test_bulk_form_sets_aside_what_it_cannot_do_before_the_form(client, officer)
     assert germany.reference in preview and brazil.reference not in preview
     lonely = action(client, "extend", [brazil])
     assert lonely.status_code == 302  # nothing to confirm: back, with the reason
+
+
+def test_deadline_rules_read_in_words(admin_client):
+    page = admin_client.get("/admin/requests_app/deadlinerule/").content.decode()
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "EU / EEA" in body and "Everyone (company policy)" in body
+    assert "[&quot;" not in body and '["' not in body

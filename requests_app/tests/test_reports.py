@@ -144,3 +144,10 @@ def test_deny_records_why_and_refuses_an_unknown_reason(admin_user):
     )
     request.refresh_from_db()
     assert (request.status, request.denial_category) == (S.DENIED, "exempt")
+
+
+def test_dashboard_links_to_reports_for_those_who_may_read_them(client):
+    client.force_login(staff_user("analyst2", PRIVACY_ANALYST))
+    assert "/admin/reports/" in client.get("/admin/").content.decode()
+    client.force_login(staff_user("support2", SUPPORT))
+    assert "/admin/reports/" not in client.get("/admin/").content.decode()
