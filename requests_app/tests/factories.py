@@ -13,7 +13,7 @@ from privacyportal import mail as outbox
 from privacyportal.audit.services import Actor
 from privacyportal.models import OutboundEmail
 from requests_app import services
-from requests_app.models import PrivacyRequest
+from requests_app.models import DeadlineRule, PrivacyRequest
 from requests_app.services import Submission
 
 _counter = {"n": 0}
@@ -79,7 +79,8 @@ def token_from(request: PrivacyRequest, template: str = "request_verify") -> str
 
 
 def verified(**overrides: Any) -> PrivacyRequest:
-    request = submit(**overrides)
+    with outbox.sending_here():  # see fulfilment_helpers.verified_for
+        request = submit(**overrides)
     request, _ = services.request_verify(token=token_from(request))
     return request
 
@@ -88,3 +89,21 @@ def in_progress(assignee, **overrides: Any) -> PrivacyRequest:
     request = verified(**overrides)
     services.request_assign(actor=assignee, request=request, assignee=assignee)
     return request
+
+
+def reseed_deadline_rules() -> None:
+    """The rules the migrations seed, for tests after a flush (live-server tests).
+
+    The first seed predates rule versions; its rows get the dates and sources
+    the later seed gives them, then that seed adds the newer rules.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    first = importlib.import_module("requests_app.migrations.0002_seed_deadline_rules")
+    later = importlib.import_module("requests_app.migrations.0009_seed_rule_versions")
+    for rule in first.RULES:
+        fields = {**rule, **later.EXISTING.get(rule["code"], {})}
+        DeadlineRule.objects.update_or_create(code=rule["code"], defaults=fields)
+    later.seed(apps, None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from datetime import timedelta
 
@@ -12,7 +11,13 @@ from django.utils import timezone
 from privacyportal.audit.services import Actor
 from requests_app import services
 from requests_app.models import PrivacyRequest
-from requests_app.tests.factories import in_progress, staff_user, submit, verified
+from requests_app.tests.factories import (
+    in_progress,
+    reseed_deadline_rules,
+    staff_user,
+    submit,
+    verified,
+)
 
 pytestmark = pytest.mark.browser
 URL = "/admin/requests_app/privacyrequest/"
@@ -22,10 +27,7 @@ PASSWORD = "pw-Very-Long-123"
 @pytest.fixture(autouse=True)
 def _deadline_rules(transactional_db):
     """The rules the migrations seed (an earlier live-server test flushed them)."""
-    from django.apps import apps
-
-    seeded = importlib.import_module("requests_app.migrations.0002_seed_deadline_rules")
-    seeded.seed(apps, None)
+    reseed_deadline_rules()
 
 
 def shot(page, name: str) -> None:
