@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "consent_app",
     "requests_app",
     "retention_app",
+    "disclosures_app",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,174 @@
+"""The staff interface for the register and the log: every change via a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from disclosures_app import services
+from disclosures_app.forms import DisclosureForm, RecipientForm
+from disclosures_app.models import Disclosure, Recipient, Transfer
+from privacyportal.audit.admin import ReadOnlyLedgerAdmin
+
+
+class TransferInline(admin.TabularInline):
+    model = Transfer
+    extra = 0
+    verbose_name = "country and safeguard"
+    verbose_name_plural = "countries the data goes to, and what protects it there"
+
+
+@admin.register(Recipient)
+class RecipientAdmin(admin.ModelAdmin):
+    form = RecipientForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = [TransferInline]
+    list_display = (
+        "name",
+        "kind",
+        "listed_in_policy",
+        "contract",
+        "sale_or_sharing",
+        "state",
+    )
+    list_filter = ("kind", "listed_in_policy", "sale_or_sharing")
+    search_fields = ("name",)
+    readonly_fields = ("archived_at", "created_at", "updated_at")
+    actions = ["archive"]
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "description")}),
+        (
+            "What the policy allows",
+            {
+                "fields": (
+                    "purposes",
+                    "data_categories",
+                    "listed_in_policy",
+                    "consent_purpose",
+                    "sale_or_sharing",
+                )
+            },
+        ),
+        (
+            "Contract",
+            {"fields": ("contract_reference", "contract_start", "contract_end")},
+        ),
+        ("Where notices go", {"fields": ("notice_email", "notice_url")}),
+        ("Record", {"fields": ("archived_at", "created_at", "updated_at")}),
+    )
+
+    @admin.display(description="contract")
+    def contract(self, obj: Recipient) -> str:
+        return obj.contract_problem().capitalize() or "In order"
+
+    @admin.display(description="state")
+    def state(self, obj: Recipient) -> str:
+        if obj.archived_at:
+            return f"Archived {obj.archived_at:%Y-%m-%d}"
+        return "In use"
+
+    def save_model(
+        self, request: HttpRequest, obj: Recipient, form: Any, change: bool
+    ) -> None:
+        services.recipient_save(
+            actor=request.user, recipient=obj, fields=list(form.changed_data)
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and Disclosure.objects.filter(recipient=obj).exists():
+            return False  # the log refers to it: archive instead
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Recipient) -> None:
+        services.recipient_delete(actor=request.user, recipient=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for recipient in queryset:
+            services.recipient_delete(actor=request.user, recipient=recipient)
+
+    @admin.action(
+        description="Archive (no further disclosures)", permissions=["change"]
+    )
+    def archive(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = sum(
+            services.recipient_archive(actor=request.user, recipient=r)
+            for r in queryset
+        )
+        self.message_user(request, f"{done} recipients archived", messages.SUCCESS)
+
+
+@admin.register(Disclosure)
+class DisclosureAdmin(ReadOnlyLedgerAdmin):
+    """Append-only: staff may record a disclosure, never change or remove one."""
+
+    form = DisclosureForm
+    autocomplete_fields = ("subject", "recipient")
+    list_display = (
+        "disclosed_at",
+        "recipient",
+        "subject",
+        "data",
+        "purpose",
+        "legal_basis",
+        "in_export",
+    )
+    list_filter = ("recipient__kind", "withheld_from_subject", "channel")
+    list_select_related = ("recipient", "subject")
+    date_hierarchy = "disclosed_at"
+    search_fields = ("=subject__email", "recipient__name", "legal_reference")
+    search_help_text = "A recipient's name, an exact e-mail address or an order."
+
+    # What a recorded disclosure shows, in words (the add form has its own).
+    shown = (
+        "disclosed_at",
+        "recipient",
+        "subject",
+        "data",
+        "purpose",
+        "legal_basis",
+        "legal_reference",
+        "in_export",
+        "consent",
+        "recorded_by",
+        "channel",
+        "recorded_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("disclosures_app.add_disclosure")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.shown if obj else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.shown if obj else ()
+
+    @admin.display(description="relied on")
+    def consent(self, obj: Disclosure) -> str:
+        if obj.consent_relied_on:
+            return "The person's consent (the policy does not cover it)"
+        return "The privacy policy"
+
+    @admin.display(description="data disclosed")
+    def data(self, obj: Disclosure) -> str:
+        return ", ".join(obj.categories)
+
+    @admin.display(description="in the person's export")
+    def in_export(self, obj: Disclosure) -> str:
+        if obj.withheld_from_subject:
+            return f"Withheld: {obj.withheld_ground}"
+        return "Yes"
+
+    def save_model(
+        self, request: HttpRequest, obj: Disclosure, form: Any, change: bool
+    ) -> None:
+        # The form ran the policy check; the service runs it again in its
+        # transaction and records the who and when.
+        saved = services.disclosure_record(
+            actor=request.user, item=form.item(), channel=Disclosure.Channel.ADMIN
+        )
+        obj.pk = saved.pk
