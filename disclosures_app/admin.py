@@ -9,9 +9,9 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from disclosures_app import services
+from disclosures_app import notices, services
 from disclosures_app.forms import DisclosureForm, RecipientForm
-from disclosures_app.models import Disclosure, Recipient, Transfer
+from disclosures_app.models import Disclosure, Notice, Recipient, Transfer
 from privacyportal.audit.admin import ReadOnlyLedgerAdmin
 
 
@@ -172,3 +172,59 @@ class DisclosureAdmin(ReadOnlyLedgerAdmin):
             actor=request.user, item=form.item(), channel=Disclosure.Channel.ADMIN
         )
         obj.pk = saved.pk
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    """Art. 19 notices: sent by the portal; staff only record acknowledgements."""
+
+    list_display = (
+        "created_at",
+        "recipient",
+        "request_reference",
+        "change",
+        "status",
+        "attempts",
+        "reason",
+    )
+    list_filter = ("status", "change")
+    list_select_related = ("recipient",)
+    search_fields = ("request_reference", "recipient__name")
+    search_help_text = "A request reference (PR-...) or a recipient's name."
+    show_full_result_count = False
+    fields = (
+        "recipient",
+        "request_reference",
+        "change",
+        "data",
+        "status",
+        "attempts",
+        "reason",
+        "created_at",
+        "sent_at",
+        "acknowledged_at",
+    )
+    readonly_fields = fields
+    actions = ["acknowledge"]
+
+    @admin.display(description="data concerned")
+    def data(self, obj: Notice) -> str:
+        return ", ".join(obj.categories)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(
+        description="Record that the recipient confirmed", permissions=["change"]
+    )
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = sum(
+            notices.notice_acknowledge(actor=request.user, notice=n)
+            for n in queryset.select_related("recipient")
+        )
+        self.message_user(
+            request, f"{done} notices recorded as confirmed", messages.SUCCESS
+        )

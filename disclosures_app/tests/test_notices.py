@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from disclosures_app.models import Notice
+from disclosures_app.notices import notice_send, notices_fan_out, signature
+from disclosures_app.tests.factories import DisclosureFactory, RecipientFactory
+from privacyportal.audit.models import AuditEvent
+from privacyportal.models import OutboundEmail
+from requests_app.fulfilment.receipt import request_receipt
+from requests_app.fulfilment.restriction import restriction_apply
+from requests_app.tests.factories import staff_user
+from requests_app.tests.fulfilment_helpers import verified_for
+
+
+class Partner(BaseHTTPRequestHandler):
+    """A recipient's notice endpoint, answering from a script of responses."""
+
+    script: list[int] = []
+    bodies: list[tuple[bytes, str]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).bodies.append((body, self.headers["X-Portal-Signature"]))
+        code = type(self).script.pop(0) if type(self).script else 200
+        self.send_response(code)
+        if code in (301, 302, 307):
+            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+        self.end_headers()
+        if code == 200:
+            self.wfile.write(b'{"acknowledged": true}')
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def partner():
+    Partner.script, Partner.bodies = [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Partner)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/notices"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def restricted(db, subject, settings):
+    """A restriction request about to complete, and the recipients of the data."""
+    settings.DISCLOSURES_NOTICE_BACKOFF_SECONDS = 0
+    return verified_for(subject, "restriction")
+
+
+def complete(request) -> None:
+    restriction_apply(actor=staff_user("officer"), request=request)
+
+
+def test_completion_queues_one_notice_per_recipient_in_its_transaction(
+    restricted, subject, django_capture_on_commit_callbacks
+):
+    told = RecipientFactory(name="Acme")
+    DisclosureFactory(subject=subject, recipient=told)
+    DisclosureFactory(subject=subject, recipient=told)
+    mute = RecipientFactory(name="No Address", notice_email="")
+    DisclosureFactory(subject=subject, recipient=mute)
+    RecipientFactory(name="Never got anything")
+    with django_capture_on_commit_callbacks() as callbacks:
+        complete(restricted)
+    notices = {n.recipient.name: n for n in Notice.objects.select_related("recipient")}
+    assert set(notices) == {"Acme", "No Address"}
+    assert notices["No Address"].status == "impossible"
+    assert "no e-mail address or web address" in notices["No Address"].reason
+    assert notices["Acme"].status == "pending" and callbacks
+    # the hook again (a re-run job): nothing new
+    assert notices_fan_out(request=restricted, actor=None) == 0
+    assert Notice.objects.count() == 2
+
+
+def test_an_email_notice_goes_through_the_outbox_once(restricted, subject):
+    DisclosureFactory(subject=subject, recipient=RecipientFactory(name="Acme"))
+    complete(restricted)
+    notice = Notice.objects.get()
+    assert notice_send(notice_id=notice.pk).status == "sent"
+    assert notice_send(notice_id=notice.pk).status == "sent"
+    email = OutboundEmail.objects.get(template="disclosures_recipient_notice")
+    assert email.to == notice.recipient.notice_email
+    assert email.context["request"] == restricted.reference
+
+
+def test_an_endpoint_that_fails_twice_then_succeeds_is_retried_until_told(
+    restricted, subject, partner
+):
+    acme = RecipientFactory(name="Acme", notice_url=partner, notice_email="")
+    DisclosureFactory(subject=subject, recipient=acme)
+    complete(restricted)
+    notice = Notice.objects.get()
+    Partner.script = [503, 500, 200]
+    first = notice_send(notice_id=notice.pk)
+    assert first.status == "pending" and first.retry_in == 0
+    assert "answered with an error (503)" in Notice.objects.get().reason
+    assert notice_send(notice_id=notice.pk).status == "pending"
+    assert notice_send(notice_id=notice.pk).status == "acknowledged"
+    notice.refresh_from_db()
+    assert notice.attempts == 3 and notice.sent_at and notice.acknowledged_at
+    body, signed = Partner.bodies[-1]
+    assert json.loads(body)["request"] == restricted.reference
+    assert signed.endswith(signature(body, int(signed[2:].split(",")[0]))[-64:])
+    assert notice_send(notice_id=notice.pk).status == "acknowledged"
+    assert len(Partner.bodies) == 3  # sent once however often the job runs
+    assert AuditEvent.objects.filter(action="disclosures.notice.acknowledged").exists()
+
+
+def test_a_redirecting_endpoint_ends_failed_with_the_reason_never_sent(
+    restricted, subject, partner
+):
+    acme = RecipientFactory(name="Acme", notice_url=partner, notice_email="")
+    DisclosureFactory(subject=subject, recipient=acme)
+    complete(restricted)
+    notice = Notice.objects.get()
+    Partner.script = [302] * 5
+    for _ in range(5):
+        result = notice_send(notice_id=notice.pk)
+    notice.refresh_from_db()
+    assert result.status == notice.status == "failed"
+    assert "redirect (302), not followed" in notice.reason and not notice.sent_at
+
+
+def test_the_receipt_names_the_recipients_told(restricted, subject):
+    DisclosureFactory(subject=subject, recipient=RecipientFactory(name="Acme"))
+    complete(restricted)
+    notice_send(notice_id=Notice.objects.get().pk)
+    restricted.refresh_from_db()
+    told = request_receipt(restricted)["recipients_told"]
+    assert told == [
+        {
+            "recipient": "Acme",
+            "status": "Sent",
+            "sent_at": told[0]["sent_at"],
+            "reason": "e-mailed through the outbox",
+        }
+    ]
