@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import models
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 
-from disclosures_app import notices, services
+from disclosures_app import notices, ropa, services
 from disclosures_app.forms import DisclosureForm, RecipientForm
 from disclosures_app.models import Disclosure, Notice, Recipient, Transfer
+from privacyportal import audit
 from privacyportal.audit.admin import ReadOnlyLedgerAdmin
 
 
@@ -25,6 +30,7 @@ class TransferInline(admin.TabularInline):
 @admin.register(Recipient)
 class RecipientAdmin(admin.ModelAdmin):
     form = RecipientForm
+    change_list_template = "admin/disclosures_app/recipient/change_list.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [TransferInline]
     list_display = (
@@ -60,6 +66,56 @@ class RecipientAdmin(admin.ModelAdmin):
         ("Where notices go", {"fields": ("notice_email", "notice_url")}),
         ("Record", {"fields": ("archived_at", "created_at", "updated_at")}),
     )
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("records-of-processing/", view(self.ropa_view), name="ropa"),
+            path("records-of-processing.csv", view(self.ropa_csv), name="ropa_csv"),
+            path(
+                "records-of-processing/print/",
+                view(self.ropa_print),
+                name="ropa_print",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _ropa(self, request: HttpRequest, form: str) -> list:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if form != "page":  # a download is evidence leaving the portal
+            with transaction.atomic():
+                audit.record(
+                    "disclosures.ropa.downloaded", actor=request.user, data={"as": form}
+                )
+        return ropa.record_of_processing()
+
+    def ropa_view(self, request: HttpRequest) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Records of processing activities",
+            "sections": self._ropa(request, "page"),
+            "made_at": timezone.now(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/disclosures_app/ropa.html", context)
+
+    def ropa_print(self, request: HttpRequest) -> HttpResponse:
+        context = {"sections": self._ropa(request, "html"), "made_at": timezone.now()}
+        response = TemplateResponse(request, "disclosures/ropa_print.html", context)
+        if request.GET.get("download"):
+            name = f"records-of-processing-{timezone.localdate():%Y-%m-%d}.html"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def ropa_csv(self, request: HttpRequest) -> StreamingHttpResponse:
+        sections = self._ropa(request, "csv")
+        response = StreamingHttpResponse(
+            ropa.ropa_csv(sections), content_type="text/csv; charset=utf-8"
+        )
+        name = f"records-of-processing-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     @admin.display(description="contract")
     def contract(self, obj: Recipient) -> str:

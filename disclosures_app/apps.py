@@ -46,6 +46,7 @@ SENTENCES = {
     "disclosures.recipient.deleted": "Recipient deleted from the register",
     "disclosures.disclosure.recorded": "Disclosure recorded",
     "disclosures.disclosure.imported": "Disclosures recorded in bulk",
+    "disclosures.ropa.downloaded": "Records of processing downloaded",
     "disclosures.notice.queued": "Recipients of the data to be told of the request",
     "disclosures.notice.sent": "Recipient told of the request",
     "disclosures.notice.acknowledged": "Recipient confirmed the notice",
