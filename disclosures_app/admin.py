@@ -172,7 +172,12 @@ class DisclosureAdmin(ReadOnlyLedgerAdmin):
         "legal_basis",
         "in_export",
     )
-    list_filter = ("recipient__kind", "withheld_from_subject", "channel")
+    list_filter = (
+        "recipient__kind",
+        "withheld_from_subject",
+        "sale_or_sharing",
+        "channel",
+    )
     list_select_related = ("recipient", "subject")
     date_hierarchy = "disclosed_at"
     search_fields = ("=subject__email", "recipient__name", "legal_reference")

@@ -37,6 +37,19 @@ class DisclosuresConfig(AppConfig):
         )
         for code, sentence in SENTENCES.items():
             describe.register(code, sentence)
+        _index_warnings()
+
+
+def _index_warnings() -> None:
+    """Until the console's dashboard exists, the admin index shows our warnings.
+
+    Only when no one has given the site its own index page: the console then
+    shows ``disclosures_app.selectors.figures()`` itself.
+    """
+    from django.contrib import admin
+
+    if admin.site.index_template is None:
+        admin.site.index_template = "admin/disclosures_app/index.html"
 
 
 SENTENCES = {

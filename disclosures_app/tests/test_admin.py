@@ -129,3 +129,16 @@ def test_a_recipient_in_the_log_offers_no_delete(subject):
         f"/admin/disclosures_app/recipient/{reseller.pk}/delete/"
     )
     assert page.status_code == 403
+
+
+def test_the_admin_index_warns_of_a_recorded_sale_or_sharing(subject):
+    client = client_for(roles.PRIVACY_ANALYST)
+    assert b"sale or sharing" not in client.get("/admin/").content
+    DisclosureFactory(subject=subject, sale_or_sharing=True)
+    page = client.get("/admin/").content.decode()
+    assert "1 disclosure was recorded as a sale or sharing" in page
+    assert "sale_or_sharing__exact=1" in page
+    # the link works: the filter is allowed on the log
+    assert (
+        client.get(ADD.replace("add/", "?sale_or_sharing__exact=1")).status_code == 200
+    )
