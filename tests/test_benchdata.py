@@ -51,3 +51,15 @@ def test_export_generator(monkeypatch):
     )
     subject = export_stream._ensure_rows()
     assert CallRecord.objects.filter(subject_id=subject).count() == 4
+
+
+def test_disclosure_log_generator():
+    from bench import disclosure_log
+    from disclosures_app.models import Disclosure
+
+    target = disclosure_log.generate(total=40, subject_rows=4)
+    assert Disclosure.objects.filter(subject_id=target).count() == 4
+    assert Disclosure.objects.count() == 40
+    # the subject's rows are spread over several of the bench's recipients
+    mine = Disclosure.objects.filter(subject_id=target)
+    assert mine.values("recipient").distinct().count() == 4
