@@ -45,7 +45,8 @@ GENERATE = f"""
 INSERT INTO disclosures_app_disclosure ({COLUMNS})
 SELECT CASE WHEN n %% %(stride)s = 0 THEN %(target)s
             ELSE (%(fillers)s::bigint[])[1 + n %% %(nfill)s] END,
-       (%(recipients)s::bigint[])[1 + n %% %(nrec)s],
+       -- the subject's own rows go round all the recipients in turn
+       (%(recipients)s::bigint[])[1 + (n / %(stride)s) %% %(nrec)s],
        '["contact details"]'::jsonb, 'selling and supporting our products',
        'contract', now() - n * interval '1 second', now(), 'bench', 'import',
        '', false, '', false, false

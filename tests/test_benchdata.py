@@ -61,5 +61,6 @@ def test_disclosure_log_generator():
     assert Disclosure.objects.filter(subject_id=target).count() == 4
     assert Disclosure.objects.count() == 40
     # the subject's rows are spread over several of the bench's recipients
+    # (rows 10, 20, 30 and 40: recipients 1 to 4)
     mine = Disclosure.objects.filter(subject_id=target)
     assert mine.values("recipient").distinct().count() == 4
