@@ -33,17 +33,17 @@ class RecipientAdmin(admin.ModelAdmin):
     change_list_template = "admin/disclosures_app/recipient/change_list.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [TransferInline]
-    list_display = (
-        "name",
-        "kind",
-        "listed_in_policy",
-        "contract",
-        "sale_or_sharing",
-        "state",
-    )
+    list_display = ("name", "kind", "in_policy", "contract", "sold", "state")
     list_filter = ("kind", "listed_in_policy", "sale_or_sharing")
     search_fields = ("name",)
-    readonly_fields = ("archived_at", "created_at", "updated_at")
+    readonly_fields = (
+        "archived_at",
+        "created_at",
+        "updated_at",
+        "purposes_text",
+        "categories_text",
+        "consent_text",
+    )
     actions = ["archive"]
     fieldsets = (
         (None, {"fields": ("name", "kind", "description")}),
@@ -66,6 +66,36 @@ class RecipientAdmin(admin.ModelAdmin):
         ("Where notices go", {"fields": ("notice_email", "notice_url")}),
         ("Record", {"fields": ("archived_at", "created_at", "updated_at")}),
     )
+
+    # Staff who may only look see lists in words, not the stored JSON.
+    READABLE = {
+        "purposes": "purposes_text",
+        "data_categories": "categories_text",
+        "consent_purpose": "consent_text",
+    }
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None or self.has_change_permission(request, obj):
+            return self.fieldsets
+        return [
+            (title, {"fields": [self.READABLE.get(f, f) for f in opts["fields"]]})
+            for title, opts in self.fieldsets
+        ]
+
+    @admin.display(description="purposes")
+    def purposes_text(self, obj: Recipient) -> str:
+        return "; ".join(obj.purposes) or "None recorded"
+
+    @admin.display(description="data categories")
+    def categories_text(self, obj: Recipient) -> str:
+        return "; ".join(obj.data_categories) or "None recorded"
+
+    @admin.display(description="consent that allows other disclosures")
+    def consent_text(self, obj: Recipient) -> str:
+        from consent_app.models import Purpose  # read only: the purpose's name
+
+        names = Purpose.objects.filter(code=obj.consent_purpose)
+        return names.values_list("name", flat=True).first() or "None"
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
@@ -121,6 +151,14 @@ class RecipientAdmin(admin.ModelAdmin):
     def contract(self, obj: Recipient) -> str:
         return obj.contract_problem().capitalize() or "In order"
 
+    @admin.display(description="in policy")
+    def in_policy(self, obj: Recipient) -> str:
+        return "Yes" if obj.listed_in_policy else "No (consent)"
+
+    @admin.display(description="sold or shared")
+    def sold(self, obj: Recipient) -> str:
+        return "Yes (CCPA)" if obj.sale_or_sharing else "No"
+
     @admin.display(description="state")
     def state(self, obj: Recipient) -> str:
         if obj.archived_at:
@@ -163,15 +201,7 @@ class DisclosureAdmin(ReadOnlyLedgerAdmin):
 
     form = DisclosureForm
     autocomplete_fields = ("subject", "recipient")
-    list_display = (
-        "disclosed_at",
-        "recipient",
-        "subject",
-        "data",
-        "purpose",
-        "legal_basis",
-        "in_export",
-    )
+    list_display = ("disclosed_at", "recipient", "subject", "data", "exported")
     list_filter = (
         "recipient__kind",
         "withheld_from_subject",
@@ -217,6 +247,10 @@ class DisclosureAdmin(ReadOnlyLedgerAdmin):
     @admin.display(description="data disclosed")
     def data(self, obj: Disclosure) -> str:
         return ", ".join(obj.categories)
+
+    @admin.display(description="in export")
+    def exported(self, obj: Disclosure) -> str:
+        return "Withheld" if obj.withheld_from_subject else "Shown"
 
     @admin.display(description="in the person's export")
     def in_export(self, obj: Disclosure) -> str:

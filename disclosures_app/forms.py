@@ -32,6 +32,16 @@ def _category_field(label: str, required: bool) -> forms.MultipleChoiceField:
     )
 
 
+def _consent_purposes() -> list[tuple[str, str]]:
+    from consent_app.models import Purpose  # read only: the purposes by name
+
+    return list(
+        Purpose.objects.filter(active=True)
+        .order_by("position")
+        .values_list("code", "name")
+    )
+
+
 class RecipientForm(forms.ModelForm):
     purposes = LinesField(required=False, help_text="One purpose per line.")
 
@@ -55,7 +65,14 @@ class RecipientForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "consent_purpose" not in self.fields:
+            return  # a read-only view: the admin shows the values in words
         self.fields["data_categories"] = _category_field("Data categories", False)
+        self.fields["consent_purpose"] = forms.ChoiceField(
+            label=self.fields["consent_purpose"].label,
+            help_text=self.fields["consent_purpose"].help_text,
+            choices=_consent_purposes(),
+        )
 
     def clean_notice_url(self) -> str:
         url = self.cleaned_data.get("notice_url", "")

@@ -35,6 +35,7 @@ class Recipient(models.Model):
         "purposes? If not, each disclosure needs the person's consent.",
     )
     consent_purpose = models.SlugField(
+        "consent that allows other disclosures",
         max_length=60,
         default="third-party-disclosure",
         help_text="The consent purpose checked when the policy does not cover a "
@@ -49,9 +50,11 @@ class Recipient(models.Model):
     contract_reference = models.CharField(max_length=120, blank=True)
     contract_start = models.DateField(null=True, blank=True)
     contract_end = models.DateField(null=True, blank=True)
-    notice_email = models.EmailField(blank=True)
+    notice_email = models.EmailField("e-mail address for notices", blank=True)
     notice_url = models.URLField(
-        blank=True, help_text="An HTTPS address that accepts signed notices."
+        "web address for notices",
+        blank=True,
+        help_text="An HTTPS address that accepts signed notices (JSON, POST).",
     )
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -61,6 +61,9 @@ def test_analyst_and_auditor_see_the_register_but_cannot_change_it(db):
         client = client_for(role)
         page = client.get(url)
         assert page.status_code == 200 and b'name="_save"' not in page.content
+        text = page.content.decode()
+        assert "reselling our products" in text and "[&quot;" not in text
+        assert "Disclosure for other reasons" in text  # the purpose, not its code
         assert client.post(url, recipient_post()).status_code == 403
 
 
