@@ -27,11 +27,11 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from disclosures_app import conf
 from disclosures_app.models import Disclosure, Notice, Recipient
 from privacyportal import audit, mail
 from privacyportal.audit.services import Actor
@@ -217,8 +217,7 @@ def _delivered(notice: Notice, acknowledged: bool) -> SendResult:
 
 
 def backoff(attempts: int) -> float:
-    base = getattr(settings, "DISCLOSURES_NOTICE_BACKOFF_SECONDS", 60)
-    return float(base * 2 ** (attempts - 1))
+    return float(conf.backoff_seconds() * 2 ** (attempts - 1))
 
 
 def _failed(notice: Notice, reason: str) -> SendResult:
@@ -270,7 +269,7 @@ def notice_body(notice: Notice) -> dict[str, Any]:
 
 
 def signing_key() -> bytes:
-    key = getattr(settings, "DISCLOSURES_NOTICE_KEY", "")
+    key = conf.notice_key()
     if key:
         return key.encode()
     return salted_hmac("disclosures.notice", "signing-key").hexdigest().encode()
@@ -297,7 +296,7 @@ def post_notice(notice: Notice) -> bool:
     request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310
     request.add_header("Content-Type", "application/json")
     request.add_header("X-Portal-Signature", signature(body, int(time.time())))
-    timeout = getattr(settings, "DISCLOSURES_NOTICE_TIMEOUT_SECONDS", 10)
+    timeout = conf.timeout_seconds()
     try:
         with _opener.open(request, timeout=timeout) as response:
             answer = response.read(65_536)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -27,6 +28,9 @@ class Partner(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).bodies.append((body, self.headers["X-Portal-Signature"]))
         code = type(self).script.pop(0) if type(self).script else 200
+        if code == 0:  # stay silent past the sender's timeout
+            time.sleep(1.5)
+            code = 200
         self.send_response(code)
         if code in (301, 302, 307):
             self.send_header("Location", "http://127.0.0.1:9/elsewhere")
@@ -144,3 +148,40 @@ def test_the_receipt_names_the_recipients_told(restricted, subject):
             "reason": "e-mailed through the outbox",
         }
     ]
+
+
+def test_an_endpoint_that_times_out_is_retried_not_counted_as_sent(
+    restricted, subject, partner, settings
+):
+    settings.DISCLOSURES_NOTICE_TIMEOUT_SECONDS = 1
+    acme = RecipientFactory(name="Acme", notice_url=partner, notice_email="")
+    DisclosureFactory(subject=subject, recipient=acme)
+    complete(restricted)
+    Partner.script = [0]
+    result = notice_send(notice_id=Notice.objects.get().pk)
+    notice = Notice.objects.get()
+    assert result.status == "pending" and notice.sent_at is None
+    assert "could not be reached" in notice.reason
+
+
+def test_an_erasure_tells_only_recipients_of_the_erased_categories(subject):
+    from requests_app.models import SourceOutcome
+
+    erasure = verified_for(subject, "erasure")
+    SourceOutcome.objects.create(
+        request=erasure, source_key="subjects.profile", outcome="anonymised"
+    )
+    SourceOutcome.objects.create(
+        request=erasure,
+        source_key="retention.recordings",
+        outcome="retained",
+        reason="legal hold",
+        legal_basis="Art. 17(3)(e)",
+    )
+    profile = RecipientFactory(name="Got contact details")
+    DisclosureFactory(subject=subject, recipient=profile)
+    kept = RecipientFactory(name="Got recordings")
+    DisclosureFactory(subject=subject, recipient=kept, categories=["recording"])
+    assert notices_fan_out(request=erasure, actor=None) == 1
+    notice = Notice.objects.get()
+    assert notice.recipient == profile and "contact details" in notice.categories
