@@ -145,6 +145,9 @@ def refusal(item: DisclosureInput) -> str | None:
         return "no purpose given"
     if item.legal_basis not in LegalBasis.values:
         return f"unknown legal basis {item.legal_basis!r}"
+    if getattr(item.subject, "processing_restricted", False) and r.kind != K.AUTHORITY:
+        # Art. 18: restricted data is only stored, or used where the law requires.
+        return "processing of this person's data is restricted"
     if r.kind == K.AUTHORITY and not item.legal_reference.strip():
         return "a disclosure to an authority needs the order's or law's reference"
     if item.withheld_ground and r.kind != K.AUTHORITY:

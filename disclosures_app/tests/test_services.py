@@ -142,6 +142,20 @@ def test_sale_or_sharing_is_refused_once_the_person_has_opted_out(purposes, subj
         disclosure_record(actor=SYSTEM, item=item(subject, adnet), channel=SERVICE)
 
 
+def test_restricted_data_goes_only_to_an_authority(purposes, subject):
+    subject.processing_restricted = True
+    subject.save()
+    with pytest.raises(DisclosureRefused, match="restricted"):
+        disclosure_record(
+            actor=SYSTEM, item=item(subject, RecipientFactory()), channel=SERVICE
+        )
+    police = RecipientFactory(authority=True)
+    order = item(
+        subject, police, legal_reference="Order 5", legal_basis="legal_obligation"
+    )
+    assert disclosure_record(actor=SYSTEM, item=order, channel=SERVICE).pk
+
+
 def test_bulk_recording_is_all_or_nothing(purposes, subject):
     reseller, broker = RecipientFactory(), RecipientFactory(unlisted=True)
     items = [item(subject, reseller)] * 3 + [item(subject, broker)]
