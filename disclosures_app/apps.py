@@ -23,6 +23,9 @@ class DisclosuresConfig(AppConfig):
         emailtitles.register(
             "disclosures_recipient_notice", "Notice to a recipient (Art. 19)"
         )
+        emailtitles.register(
+            "disclosures_recipients_told", "Who we told about the request"
+        )
         if notices.notices_fan_out not in COMPLETION_HOOKS:
             COMPLETION_HOOKS.append(notices.notices_fan_out)
         RECEIPT_SECTIONS["recipients_told"] = notices.recipients_told

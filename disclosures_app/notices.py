@@ -114,12 +114,31 @@ def notices_fan_out(*, request: Any, actor: Any) -> int:
         subject_id=request.subject_id,
         data={"request": request.reference, "recipients": len(notices)},
     )
+    _tell_requester(request, notices)
     from disclosures_app.tasks import notice_send_task
     from privacyportal.tasks import enqueue
 
     for pk in new:
         enqueue(notice_send_task, pk)
     return len(new)
+
+
+def _tell_requester(request: Any, notices: list[Notice]) -> None:
+    """Art. 19, second sentence: the person learns who received their data."""
+    from requests_app.services.common import email_requester
+
+    told = sorted(
+        n.recipient.name for n in notices if n.status == Notice.Status.PENDING
+    )
+    unreachable = sorted(n.recipient.name for n in notices if n.status != "pending")
+    email_requester(
+        request,
+        "disclosures_recipients_told",
+        "recipients_told",
+        change=request.get_type_display(),
+        told=told,
+        unreachable=unreachable,
+    )
 
 
 def _notice(request: Any, recipient: Recipient, categories: set[str] | None) -> Notice:

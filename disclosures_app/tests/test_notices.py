@@ -83,6 +83,11 @@ def test_completion_queues_one_notice_per_recipient_in_its_transaction(
     # the hook again (a re-run job): nothing new
     assert notices_fan_out(request=restricted, actor=None) == 0
     assert Notice.objects.count() == 2
+    # and the person is told who received their data
+    told = OutboundEmail.objects.get(template="disclosures_recipients_told")
+    assert told.to == subject.email
+    assert told.context["told"] == ["Acme"]
+    assert told.context["unreachable"] == ["No Address"]
 
 
 def test_an_email_notice_goes_through_the_outbox_once(restricted, subject):
