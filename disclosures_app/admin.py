@@ -172,6 +172,17 @@ class RecipientAdmin(admin.ModelAdmin):
             actor=request.user, recipient=obj, fields=list(form.changed_data)
         )
 
+    def save_formset(
+        self, request: HttpRequest, form: Any, formset: Any, change: bool
+    ) -> None:
+        changed = formset.save(commit=False)
+        services.recipient_transfers_save(
+            actor=request.user,
+            recipient=form.instance,
+            changed=changed,
+            deleted=list(formset.deleted_objects),
+        )
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and Disclosure.objects.filter(recipient=obj).exists():
             return False  # the log refers to it: archive instead

@@ -59,6 +59,7 @@ SENTENCES = {
     "disclosures.recipient.created": "Recipient added to the register",
     "disclosures.recipient.updated": "Recipient changed in the register",
     "disclosures.recipient.archived": "Recipient archived",
+    "disclosures.recipient.transfers_changed": "Countries or safeguards changed",
     "disclosures.recipient.deleted": "Recipient deleted from the register",
     "disclosures.disclosure.recorded": "Disclosure recorded",
     "disclosures.disclosure.imported": "Disclosures recorded in bulk",

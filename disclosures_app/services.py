@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent_app.services import UnknownPurpose, consent_allows
-from disclosures_app.models import Disclosure, LegalBasis, Recipient
+from disclosures_app.models import Disclosure, LegalBasis, Recipient, Transfer
 from privacyportal import audit, mail
 from privacyportal.audit.services import as_actor
 from privacyportal.registry import registry
@@ -85,6 +85,33 @@ def recipient_save(*, actor: Any, recipient: Recipient, fields: list[str]) -> Re
             data={"name": recipient.name, "fields": fields},
         )
     return recipient
+
+
+def recipient_transfers_save(
+    *,
+    actor: Any,
+    recipient: Recipient,
+    changed: list[Transfer],
+    deleted: list[Transfer],
+) -> None:
+    """Save the countries a recipient holds data in, and their safeguards."""
+    if not (changed or deleted):
+        return
+    with transaction.atomic():
+        for transfer in deleted:
+            transfer.delete()
+        for transfer in changed:
+            transfer.recipient = recipient
+            transfer.save()
+        audit.record(
+            "disclosures.recipient.transfers_changed",
+            actor=actor,
+            target=recipient,
+            data={
+                "saved": [f"{t.country}: {t.safeguard}" for t in changed],
+                "removed": [t.country for t in deleted],
+            },
+        )
 
 
 def recipient_archive(*, actor: Any, recipient: Recipient) -> bool:

@@ -44,6 +44,8 @@ def test_officer_adds_a_recipient_with_purposes_one_per_line_audited(db):
     assert mailer.purposes == ["sending our e-mail", "bounce handling"]
     assert mailer.transfers.get().safeguard == "scc"
     assert AuditEvent.objects.filter(action="disclosures.recipient.created").exists()
+    changed = AuditEvent.objects.get(action="disclosures.recipient.transfers_changed")
+    assert changed.data["saved"] == ["United States: scc"]
 
 
 def test_notice_address_must_be_https(db):
