@@ -82,3 +82,49 @@ def seed_recipients(*, actor: Any) -> int:
             )
         added += 1
     return added
+
+
+def seed(*, rng: Any, actor: Any) -> dict[str, int]:
+    """seed_demo's hook: the policy's recipients and a few disclosures to them."""
+    added = seed_recipients(actor=actor)
+    return {"recipients": added, "disclosures": _seed_disclosures(rng, actor)}
+
+
+def _seed_disclosures(rng: Any, actor: Any) -> int:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from disclosures_app.models import Disclosure
+    from disclosures_app.services import disclosures_record_bulk
+    from privacyportal.subjects.models import DataSubject
+
+    if Disclosure.objects.exists():
+        return 0  # a second run adds nothing twice
+    mailer = Recipient.objects.get(name="E-mail service provider")
+    partners = Recipient.objects.get(name=POLICY_RECIPIENTS[0]["name"])
+    people = DataSubject.objects.filter(
+        anonymised_at__isnull=True, is_under_13=False, processing_restricted=False
+    ).order_by("pk")[:12]
+    items = []
+    for person in people:
+        when = timezone.now() - timedelta(days=rng.randint(5, 300))
+        items.append(_item(person, mailer, ["contact details"], when))
+        if rng.random() < 0.4:
+            items.append(_item(person, partners, ["contact details", "account"], when))
+    return disclosures_record_bulk(
+        actor=actor, items=items, channel=Disclosure.Channel.SERVICE
+    )
+
+
+def _item(person: Any, recipient: Recipient, categories: list, when: Any) -> Any:
+    from disclosures_app.services import DisclosureInput
+
+    return DisclosureInput(
+        subject=person,
+        recipient=recipient,
+        categories=categories,
+        purpose=recipient.purposes[0],
+        legal_basis="contract",
+        disclosed_at=when,
+    )
