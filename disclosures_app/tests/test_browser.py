@@ -22,6 +22,7 @@ PAGES = {
     "record": "/admin/disclosures_app/disclosure/add/",
     "notices": "/admin/disclosures_app/notice/",
     "ropa": "/admin/disclosures_app/recipient/records-of-processing/",
+    "person": "/admin/subjects/datasubject/{subject}/change/",
 }
 
 
@@ -49,7 +50,11 @@ def test_each_staff_page_fits_the_screen_and_breaks_no_csp_rule(
         attempts=5,
         reason="answered with an error (503) (5 tries)",
     )
-    ids = {"recipient": police.recipient.pk, "disclosure": police.pk}
+    ids = {
+        "recipient": police.recipient.pk,
+        "disclosure": police.pk,
+        "subject": subject.pk,
+    }
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else 0)
     admin_user.set_password("pw-Browser-Disclose-1")
