@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 
 from disclosures_app.models import Disclosure, Recipient
 from disclosures_app.services import DisclosureInput, refusal, registry_categories
@@ -42,11 +43,18 @@ def _consent_purposes() -> list[tuple[str, str]]:
     )
 
 
+def _https(field: Any, **kwargs: Any) -> Any:
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
 class RecipientForm(forms.ModelForm):
     purposes = LinesField(required=False, help_text="One purpose per line.")
 
     class Meta:
         model = Recipient
+        formfield_callback = _https
         fields = (
             "name",
             "kind",
