@@ -190,3 +190,26 @@ def test_an_erasure_tells_only_recipients_of_the_erased_categories(subject):
     assert notices_fan_out(request=erasure, actor=None) == 1
     notice = Notice.objects.get()
     assert notice.recipient == profile and "contact details" in notice.categories
+
+
+def test_a_real_erasure_of_a_person_with_disclosures_tells_their_recipients(
+    subject, settings
+):
+    from requests_app.fulfilment import erasure
+    from requests_app.tests.fulfilment_helpers import run_erasure
+
+    settings.ERASURE_DELAY_HOURS = 0
+    acme = RecipientFactory(name="Acme")
+    DisclosureFactory(subject=subject, recipient=acme)
+    request = erasure.erasure_approve(
+        actor=staff_user("officer", "Privacy Officer"),
+        request=verified_for(subject, "erasure"),
+    )
+    assert run_erasure(request) is True
+    request.refresh_from_db()
+    # the log is kept, with its reason, so the request says what was kept
+    kept = request.outcomes.get(source_key="disclosures.log")
+    assert kept.outcome == "retained" and "Art. 19" in kept.legal_basis
+    notice = Notice.objects.get()
+    assert notice.recipient == acme and notice.request_reference == request.reference
+    assert "contact details" in notice.categories
