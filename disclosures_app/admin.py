@@ -313,6 +313,23 @@ class NoticeAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["acknowledge"]
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        # Change permission exists for the confirm action; the page edits nothing.
+        hide = {
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **hide}
+        )
+
     @admin.display(description="data concerned")
     def data(self, obj: Notice) -> str:
         return ", ".join(obj.categories)

@@ -213,3 +213,41 @@ def test_a_real_erasure_of_a_person_with_disclosures_tells_their_recipients(
     notice = Notice.objects.get()
     assert notice.recipient == acme and notice.request_reference == request.reference
     assert "contact details" in notice.categories
+
+
+def test_the_periodic_job_resends_only_notices_that_are_due(
+    restricted, subject, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from disclosures_app.notices import notices_dispatch
+
+    for name in ("Due", "Backing off"):
+        DisclosureFactory(subject=subject, recipient=RecipientFactory(name=name))
+    complete(restricted)
+    later = timezone.now() + timedelta(hours=1)
+    Notice.objects.filter(recipient__name="Backing off").update(next_attempt_at=later)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert notices_dispatch() == 1
+    assert len(callbacks) == 1
+
+
+def test_staff_record_a_confirmation_and_the_notice_page_edits_nothing(
+    restricted, subject
+):
+    from django.test import Client
+
+    DisclosureFactory(subject=subject, recipient=RecipientFactory(name="Acme"))
+    complete(restricted)
+    notice = Notice.objects.get()
+    notice_send(notice_id=notice.pk)
+    client = Client()
+    client.force_login(staff_user("analyst", "Privacy Analyst"))
+    url = "/admin/disclosures_app/notice/"
+    page = client.get(f"{url}{notice.pk}/change/").content.decode()
+    assert 'name="_save"' not in page and "Sent" in page
+    client.post(url, {"action": "acknowledge", "_selected_action": [notice.pk]})
+    assert Notice.objects.get().status == "acknowledged"
+    assert AuditEvent.objects.filter(action="disclosures.notice.acknowledged").exists()
