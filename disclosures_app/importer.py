@@ -9,7 +9,7 @@ partner's feed is an error to look into, not a new record.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,11 +104,17 @@ def read_rows(lines: Iterable[str]) -> tuple[list[tuple[int, dict]], str]:
 
 
 def disclosures_import(
-    *, actor: Any, rows: list[tuple[int, dict]], dry_run: bool = False
+    *,
+    actor: Any,
+    rows: list[tuple[int, dict]],
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Check every row, then (unless a dry run) record them all in one transaction."""
     report, look, items = ImportReport(rows=len(rows), dry_run=dry_run), _Lookups(), []
-    for line, record in rows:
+    for done, (line, record) in enumerate(rows, start=1):
+        if progress:
+            progress(done)
         try:
             item = _parse(record, look)
         except ValueError as exc:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,9 @@ class Command(BaseCommand):
             actor=Actor.system(f"import_disclosures {path.name}"),
             rows=rows,
             dry_run=options["dry_run"],
+            progress=self._progress(len(rows)),
         )
+        self.stderr.write("")
         for line, message in report.errors:
             self.stderr.write(f"line {line}: {message}")
         if report.errors:
@@ -47,3 +50,16 @@ class Command(BaseCommand):
             self.stdout.write(f"{report.rows} rows valid; nothing imported (dry run)")
             return
         self.stdout.write(f"{report.imported} disclosures imported")
+
+    def _progress(self, total: int):
+        step = max(total // 50, 1)
+
+        def show(done: int) -> None:
+            if done % step and done != total:
+                return
+            filled = 40 * done // max(total, 1)
+            sys.stderr.write(f"\rchecking [{'#' * filled}{'.' * (40 - filled)}] ")
+            sys.stderr.write(f"{done}/{total}")
+            sys.stderr.flush()
+
+        return show
