@@ -67,6 +67,6 @@ def test_a_row_the_policy_refuses_is_reported_with_the_reason(
 def test_a_dry_run_checks_every_row_and_stores_nothing(tmp_path, capsys, subject):
     RecipientFactory(name="Acme Resellers")
     row = f"{subject.email},Acme Resellers,contact details,reselling our products,"
-    run(tmp_path, row + "contract,,\n" * 3, "--dry-run")
+    run(tmp_path, (row + "contract,,\n") * 3, "--dry-run")
     assert "3 rows valid; nothing imported (dry run)" in capsys.readouterr().out
     assert not Disclosure.objects.exists()
