@@ -35,7 +35,6 @@ class DisclosureLogSource:
     info = SourceInfo(
         categories=("disclosures of your data",),
         purposes=("showing who received your data (GDPR Art. 15(1)(c))",),
-        recipients=("none: this is the list of recipients",),
         retention="kept as evidence for as long as the disclosures it records",
         origin="recorded whenever your data was disclosed",
     )
