@@ -24,6 +24,7 @@ PORTAL_APPS = (
     "requests_app",
     "consent_app",
     "retention_app",
+    "disclosures_app",
     "django_celery_beat",
 )
 # Models that set policy: only Privacy Officers change them.
@@ -40,6 +41,8 @@ POLICY_MODELS = {
     "requests_app.deadlinerule",
     "requests_app.holiday",
     "requests_app.externalsource",
+    "disclosures_app.recipient",
+    "disclosures_app.transfer",
 }
 # Single permissions of other models that only Privacy Officers hold: uploading
 # a customer's recordings (the upload page checks add_recording).
@@ -59,6 +62,11 @@ LEDGER_MODELS = {
     "consent_app.consentevent",
     "retention_app.deletionrecord",
 }
+# Append-only logs staff add to but never change or delete: disclosures are
+# entered by hand too (a phone call to a partner), so adding is allowed.
+APPEND_ONLY_MODELS = {
+    "disclosures_app.disclosure",
+}
 
 
 def _label(perm: Permission) -> str:
@@ -73,6 +81,8 @@ def allowed(role: str, perm: Permission) -> bool:
     """The single rule table: may this role hold this permission?"""
     model, action = _model(perm), perm.codename.split("_", 1)[0]
     if model in LEDGER_MODELS and action != "view":
+        return False
+    if model in APPEND_ONLY_MODELS and action in ("change", "delete"):
         return False
     if role == PRIVACY_OFFICER:
         return True

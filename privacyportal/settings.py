@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "requests_app",
     "retention_app",
     "privacyportal.console",
+    "disclosures_app",
 ]
 
 MIDDLEWARE = [

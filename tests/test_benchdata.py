@@ -70,3 +70,16 @@ def test_dashboard_generator(client):
     figures_rollup()
     client.force_login(admin_dashboard._prepare_user())
     assert client.get("/admin/").status_code == 200
+
+
+def test_disclosure_log_generator():
+    from bench import disclosure_log
+    from disclosures_app.models import Disclosure
+
+    target = disclosure_log.generate(total=40, subject_rows=4)
+    assert Disclosure.objects.filter(subject_id=target).count() == 4
+    assert Disclosure.objects.count() == 40
+    # the subject's rows are spread over several of the bench's recipients
+    # (rows 10, 20, 30 and 40: recipients 1 to 4)
+    mine = Disclosure.objects.filter(subject_id=target)
+    assert mine.values("recipient").distinct().count() == 4

@@ -6,6 +6,7 @@ Staff download it from the admin as evidence; every download is audited.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -13,6 +14,10 @@ from django.utils import timezone
 
 from requests_app.models import PrivacyRequest
 from requests_app.services import common
+
+# Sections other apps add to the receipt, by key: section(request) -> plain values
+# (disclosures_app: the recipients told of an erasure or correction, Art. 19).
+RECEIPT_SECTIONS: dict[str, Callable[[PrivacyRequest], Any]] = {}
 
 
 def _iso(value: Any) -> str | None:
@@ -72,6 +77,7 @@ def request_receipt(request: PrivacyRequest) -> dict[str, Any]:
             }
             for c in request.corrections.all()
         ],
+        **{key: section(request) for key, section in RECEIPT_SECTIONS.items()},
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,6 +39,9 @@ from requests_app.models import (
 )
 
 S = PrivacyRequest.Status
+# Called as hook(request=..., actor=...) inside the transaction that completes a
+# request; other apps add theirs in ready() (disclosures_app: Art. 19 notices).
+COMPLETION_HOOKS: list[Callable[..., None]] = []
 
 # to-status -> the statuses it may be reached from.
 TRANSITIONS: dict[str, set[str]] = {
@@ -420,6 +423,9 @@ def transition(
     record(
         action, request, actor=actor, data={"from": expected, "to": to, **(data or {})}
     )
+    if to in (S.COMPLETED, S.PARTIALLY_COMPLETED):
+        for hook in COMPLETION_HOOKS:
+            hook(request=request, actor=actor)
 
 
 def request_context(request: PrivacyRequest) -> dict:
