@@ -40,19 +40,22 @@ class DisclosuresConfig(AppConfig):
         )
         for code, sentence in SENTENCES.items():
             describe.register(code, sentence)
-        _index_warnings()
+        _dashboard_warnings()
 
 
-def _index_warnings() -> None:
-    """Until the console's dashboard exists, the admin index shows our warnings.
+def _dashboard_warnings() -> None:
+    """Our warnings (CCPA sale/sharing, contracts, notices) on the staff dashboard."""
+    from disclosures_app import selectors
+    from privacyportal import widgets
 
-    Only when no one has given the site its own index page: the console then
-    shows ``disclosures_app.selectors.figures()`` itself.
-    """
-    from django.contrib import admin
-
-    if admin.site.index_template is None:
-        admin.site.index_template = "admin/disclosures_app/index.html"
+    widgets.register(
+        widgets.Widget(
+            "disclosures.warnings",
+            "disclosures_app.view_disclosure",
+            selectors.warnings_panel,
+            25,
+        )
+    )
 
 
 SENTENCES = {

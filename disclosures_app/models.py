@@ -165,6 +165,17 @@ class Disclosure(models.Model):
         indexes = [
             # the export source and the Art. 19 fan-out read one subject's rows
             models.Index(fields=["subject", "disclosed_at"], name="disclosure_subject"),
+            # the dashboard's warnings count these few rows, never the whole log
+            models.Index(
+                fields=["disclosed_at"],
+                name="disclosure_sold",
+                condition=models.Q(sale_or_sharing=True),
+            ),
+            models.Index(
+                fields=["disclosed_at"],
+                name="disclosure_withheld",
+                condition=models.Q(withheld_from_subject=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

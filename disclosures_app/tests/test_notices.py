@@ -210,6 +210,8 @@ def test_a_real_erasure_of_a_person_with_disclosures_tells_their_recipients(
     # the log is kept, with its reason, so the request says what was kept
     kept = request.outcomes.get(source_key="disclosures.log")
     assert kept.outcome == "retained" and "Art. 19" in kept.legal_basis
+    # ...but a kept record of handling does not make the erasure "partial".
+    assert request.status == "completed"
     notice = Notice.objects.get()
     assert notice.recipient == acme and notice.request_reference == request.reference
     assert "contact details" in notice.categories

@@ -56,7 +56,9 @@ AUDIT_KEY = "audit.trail"
 REQUESTS_KEY = "requests.privacy_requests"
 # Records of the handling itself: kept by design, they do not make a request
 # "partially completed" (the requester is still told they are kept, and why).
-RECORD_KEYS = {AUDIT_KEY, REQUESTS_KEY}
+# The disclosure log is one too: it must outlive the data to prove who was
+# told of the erasure (GDPR Art. 19) and who received what before.
+RECORD_KEYS = {AUDIT_KEY, REQUESTS_KEY, "disclosures.log"}
 # Sources holding the identifiers (e-mail) other sources find the subject by:
 # erased only after every other source, or those could no longer find it.
 IDENTITY_KEYS = {"subjects.profile"}

@@ -89,7 +89,11 @@ def test_auditor_sees_figures_and_the_audit_check_but_owns_no_work(client, audit
     client.force_login(auditor)
     dashboard = client.get("/admin/").context["dashboard"]
     assert {t.title for t in dashboard.tiles} >= {"Overdue", "Needs attention"}
-    assert {p.key for p in dashboard.panels} == {"audit-check", "legal-holds"}
+    assert {p.key for p in dashboard.panels} == {
+        "audit-check",
+        "legal-holds",
+        "disclosures",
+    }
     assert {c["chart"].key for c in dashboard.charts} >= {
         "requests-received",
         "consent-opt-in",
