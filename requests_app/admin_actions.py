@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -27,6 +28,7 @@ from requests_app import actions, services, timeline
 from requests_app.fulfilment import erasure, exports, restriction
 from requests_app.models import DenialCategory, PrivacyRequest
 from requests_app.services import RequestError, TransitionError
+from requests_app.services.workflow import EXTENSION_BY_NOTICE_MAX_DAYS
 
 # --- forms ---------------------------------------------------------------------
 
@@ -56,6 +58,14 @@ class AssignForm(forms.Form):
 class ExtendForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea, help_text="E-mailed to the requester."
+    )
+    until = forms.DateField(
+        required=False,
+        label="New due date (only where the law lets you name it)",
+        help_text="Switzerland, Singapore, New Zealand: the date you tell the "
+        "requester, at most 90 days after the current due date. Leave empty "
+        "where the law fixes the extension.",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 
@@ -160,7 +170,9 @@ STEPS: dict[str, Step] = {
     "extend": Step(
         ExtendForm,
         "Extend the deadline (the requester is e-mailed)",
-        lambda u, r, d: services.request_extend(actor=u, request=r, reason=d["reason"]),
+        lambda u, r, d: services.request_extend(
+            actor=u, request=r, reason=d["reason"], until=d.get("until")
+        ),
     ),
     "approve_export": Step(
         ConfirmForm,
@@ -251,16 +263,28 @@ def run_each(
 
 
 def _extend_previews(objs: list[PrivacyRequest]) -> list[dict]:
-    """Each request's due date now and after the extension (nothing saved)."""
+    """Each request's due date now and after the extension (nothing saved).
+
+    Where the law lets staff name the date, the preview says until when.
+    """
     zone = timezone.get_current_timezone()
     return [
         {
             "reference": r.reference,
             "now": timezone.localtime(r.due_at, zone).date(),
-            "after": timezone.localtime(services.extension_due(r), zone).date(),
+            **_after(r, zone),
         }
         for r in objs
     ]
+
+
+def _after(r: PrivacyRequest, zone: Any) -> dict:
+    if r.legal_rule.spec().extension_amount:
+        return {"after": timezone.localtime(services.extension_due(r), zone).date()}
+    latest = timezone.localtime(r.due_at, zone).date() + timedelta(
+        days=EXTENSION_BY_NOTICE_MAX_DAYS
+    )
+    return {"named_until": latest}
 
 
 def confirm_and_run(

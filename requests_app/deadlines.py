@@ -40,10 +40,13 @@ class RuleSpec:
     ack_business_days: int | None = None
     pauses_on_needs_info: bool = False
     calendar: str = ""
+    # The law allows "a further period" the company names, with notice, rather
+    # than a fixed number of days (Switzerland, Singapore, New Zealand).
+    extension_by_notice: bool = False
 
     @property
     def allows_extension(self) -> bool:
-        return self.extension_amount > 0
+        return self.extension_amount > 0 or self.extension_by_notice
 
 
 @dataclass(frozen=True)

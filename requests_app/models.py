@@ -83,6 +83,13 @@ class DeadlineRule(models.Model):
     extension_amount = models.PositiveSmallIntegerField(
         default=0, help_text="0 means the law sets no fixed extension."
     )
+    extension_by_notice = models.BooleanField(
+        "extension to a date staff name",
+        default=False,
+        help_text="The law sets no fixed extension but allows a further period "
+        "named to the requester (staff choose the new date, at most 90 days "
+        "after the current due date).",
+    )
     extension_condition = models.CharField(
         max_length=300,
         blank=True,
@@ -166,6 +173,7 @@ class DeadlineRule(models.Model):
             ack_business_days=self.ack_business_days,
             pauses_on_needs_info=self.pauses_on_needs_info,
             calendar=self.calendar,
+            extension_by_notice=self.extension_by_notice,
         )
 
 

@@ -10,7 +10,7 @@ Invariants:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -56,8 +56,19 @@ def request_assign(*, actor: Any, request: PrivacyRequest, assignee: Any) -> boo
     return True
 
 
-def request_extend(*, actor: Any, request: PrivacyRequest, reason: str) -> None:
-    """Apply the legal rule's one extension and e-mail the reason to the requester."""
+# The portal's own bound on an extension the law leaves open ("a reasonable
+# further period"): staff name a date at most this many days after the due date.
+EXTENSION_BY_NOTICE_MAX_DAYS = 90
+
+
+def request_extend(
+    *, actor: Any, request: PrivacyRequest, reason: str, until: date | None = None
+) -> None:
+    """Apply the legal rule's one extension and e-mail the reason to the requester.
+
+    A fixed extension (GDPR's two months, 45 days in US states) is computed; a
+    law that leaves the period open takes the date staff name (``until``).
+    """
     reason = reason.strip()
     now = timezone.now()
     with atomic():
@@ -73,7 +84,7 @@ def request_extend(*, actor: Any, request: PrivacyRequest, reason: str) -> None:
             raise RequestError(f"The rule for {request.reference} allows no extension.")
         if now > request.due_at:
             raise RequestError(f"{request.reference} is past its due date.")
-        new_due = extension_due(request)
+        new_due = extension_due(request, until)
         stage = common.alert_stage_at(new_due, now)
         updated = PrivacyRequest.objects.filter(
             pk=request.pk, extended_at__isnull=True
@@ -102,19 +113,26 @@ def request_extend(*, actor: Any, request: PrivacyRequest, reason: str) -> None:
         common.email_requester(request, "request_extension", "extension", reason=reason)
 
 
-def extension_due(request: PrivacyRequest) -> datetime:
+def extension_due(request: PrivacyRequest, until: date | None = None) -> datetime:
     """The due date the legal rule's one extension gives (a read, no change).
 
     The admin previews it before staff confirm; ``request_extend`` applies it.
-    The rule must allow an extension.
+    The rule must allow an extension. Raises RequestError when ``until`` is
+    missing for an open extension, given for a fixed one, or out of bounds.
     """
     zone = common.tz()
+    spec = request.legal_rule.spec()
+    if spec.extension_amount == 0 and spec.extension_by_notice:
+        return _named_extension(request, until, zone)
+    if until is not None:
+        raise RequestError(
+            f"The law for {request.reference} fixes the extension; no date to choose."
+        )
     # From the day of receipt (see deadlines.extended_due): the first due
     # date may already have been moved off a weekend or holiday.
     received = deadlines.local_date(request.received_at, zone)
     # The version applied at receipt, with its own calendar: a version
     # added since never changes this request's dates.
-    spec = request.legal_rule.spec()
     holidays = common.holidays_for(
         request.jurisdiction, request.received_at, spec.calendar
     )
@@ -122,6 +140,25 @@ def extension_due(request: PrivacyRequest) -> datetime:
         received, spec, holidays, paused_days=request.paused_days
     )
     return deadlines.end_of_day(extended, zone)
+
+
+def _named_extension(
+    request: PrivacyRequest, until: date | None, zone: Any
+) -> datetime:
+    """The date staff name for a law's open "further period", checked."""
+    current = deadlines.local_date(request.due_at, zone)
+    latest = current + timedelta(days=EXTENSION_BY_NOTICE_MAX_DAYS)
+    if until is None:
+        raise RequestError(
+            f"The law for {request.reference} lets you name the new due date: "
+            "choose one."
+        )
+    if not current < until <= latest:
+        raise RequestError(
+            f"The new due date for {request.reference} must be after "
+            f"{current:%-d %B %Y} and no later than {latest:%-d %B %Y}."
+        )
+    return deadlines.end_of_day(until, zone)
 
 
 def request_ask(*, actor: Any, request: PrivacyRequest, question: str) -> None:

@@ -107,3 +107,5 @@ def reseed_deadline_rules() -> None:
         fields = {**rule, **later.EXISTING.get(rule["code"], {})}
         DeadlineRule.objects.update_or_create(code=rule["code"], defaults=fields)
     later.seed(apps, None)
+    marks = importlib.import_module("requests_app.migrations.0011_extension_by_notice")
+    marks.mark(apps, None)

@@ -283,7 +283,8 @@ def test_rule_admin_shows_open_requests_per_version(client, officer):
     text = page.content.decode()
     assert "In force from 1 Dec 2020: 2 open" in text
     assert "its timing is fixed" in text
-    assert "Privacy Act 2020 (NZ) s 44" in listing
+    assert "Privacy Act 2020 (NZ) s 44" in text  # the source, on the rule's page
+    assert "New Zealand" in listing and ">2<" in listing  # where, and open requests
 
 
 def test_request_page_shows_the_rule_applied_in_plain_words(client, officer):
