@@ -89,7 +89,7 @@ def test_two_workers_finish_a_six_source_erasure_in_seconds(
     # the other steps arrive while it holds its claim.
     request = _erasure_request("two.workers@example.org", calls=CALLS)
     two_workers()
-    assert len(registry.keys()) == 6
+    assert len(registry.keys()) >= 6  # every source the portal ships
 
     began = time.monotonic()
     erasure.erasure_approve(actor=officer, request=request)
