@@ -9,10 +9,12 @@ class DisclosuresConfig(AppConfig):
 
     def ready(self) -> None:
         from disclosures_app import notices, sources, story
+        from disclosures_app.selectors import yearly_figures
         from privacyportal import emailtitles, registry, schedule
         from privacyportal.audit import describe
         from privacyportal.subjects import story as subject_story
         from requests_app.fulfilment.receipt import RECEIPT_SECTIONS
+        from requests_app.reports import YEARLY_EXTRAS
         from requests_app.services.common import COMPLETION_HOOKS
 
         registry.register(sources.DisclosureLogSource())
@@ -29,6 +31,8 @@ class DisclosuresConfig(AppConfig):
         if notices.notices_fan_out not in COMPLETION_HOOKS:
             COMPLETION_HOOKS.append(notices.notices_fan_out)
         RECEIPT_SECTIONS["recipients_told"] = notices.recipients_told
+        if yearly_figures not in YEARLY_EXTRAS:
+            YEARLY_EXTRAS.append(yearly_figures)
         schedule.register(
             schedule.Job(
                 "Disclosures: send notices to recipients",

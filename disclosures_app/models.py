@@ -211,6 +211,10 @@ class Notice(models.Model):
     request_reference = models.CharField(max_length=40)
     change = models.CharField(max_length=16, choices=Change.choices)
     categories = models.JSONField(default=list)
+    # For a rectification: the corrected values of the data this recipient
+    # received ([{"what", "now"}]), so it can apply them. Personal data: kept
+    # only until the notice is settled (sent, acknowledged, failed), then cleared.
+    corrections = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=14, choices=Status.choices, default=Status.PENDING
     )

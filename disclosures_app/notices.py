@@ -72,15 +72,30 @@ def affected_categories(request: Any) -> set[str] | None:
     return None
 
 
-def _recipients_told(subject_id: int, categories: set[str] | None) -> list[int]:
-    got: dict[int, None] = {}
+def _recipients_told(
+    subject_id: int, categories: set[str] | None
+) -> dict[int, set[str]]:
+    """Recipient id -> the categories it received, for those it must be told."""
+    got: dict[int, set[str]] = {}
     rows = Disclosure.objects.for_subject(subject_id).values_list(
         "recipient_id", "categories"
     )
     for recipient_id, received in rows.order_by("disclosed_at").iterator():
         if categories is None or categories & set(received):
-            got.setdefault(recipient_id)
-    return list(got)
+            got.setdefault(recipient_id, set()).update(received)
+    return got
+
+
+def corrections_by_category(request: Any) -> list[tuple[set[str], dict[str, str]]]:
+    """A rectification's applied corrections, each with the categories it touches."""
+    if request.type != Notice.Change.RECTIFICATION:
+        return []
+    out = []
+    for item in request.corrections.filter(status="applied").order_by("pk"):
+        owner = registry.field_owner(item.field)
+        touched = set(owner.info.categories) if getattr(owner, "info", None) else set()
+        out.append((touched, {"what": item.label or item.field, "now": item.new_value}))
+    return out
 
 
 def notices_fan_out(*, request: Any, actor: Any) -> int:
@@ -91,15 +106,19 @@ def notices_fan_out(*, request: Any, actor: Any) -> int:
     if request.type not in CHANGES or not request.subject_id:
         return 0
     categories = affected_categories(request)
-    ids = _recipients_told(request.subject_id, categories)
-    if not ids:
+    received = _recipients_told(request.subject_id, categories)
+    if not received:
         return 0
     told = Notice.objects.filter(request_reference=request.reference)
-    ids = set(ids) - set(told.values_list("recipient_id", flat=True))
+    ids = set(received) - set(told.values_list("recipient_id", flat=True))
     if not ids:
         return 0
     recipients = Recipient.objects.filter(pk__in=ids)
-    notices = [_notice(request, r, categories) for r in recipients]
+    fixes = corrections_by_category(request)
+    notices = [
+        _notice(request, r, categories, _their(fixes, received[r.pk]))
+        for r in recipients
+    ]
     # ignore_conflicts: a concurrent run of the same hook loses quietly
     Notice.objects.bulk_create(notices, ignore_conflicts=True)
     new = list(
@@ -141,7 +160,19 @@ def _tell_requester(request: Any, notices: list[Notice]) -> None:
     )
 
 
-def _notice(request: Any, recipient: Recipient, categories: set[str] | None) -> Notice:
+def _their(
+    fixes: list[tuple[set[str], dict[str, str]]], received: set[str]
+) -> list[dict[str, str]]:
+    """Only the corrected values of data this recipient actually received."""
+    return [fix for touched, fix in fixes if touched & received]
+
+
+def _notice(
+    request: Any,
+    recipient: Recipient,
+    categories: set[str] | None,
+    corrections: list[dict[str, str]],
+) -> Notice:
     held = sorted(categories) if categories is not None else ["all of it"]
     notice = Notice(
         recipient=recipient,
@@ -149,9 +180,11 @@ def _notice(request: Any, recipient: Recipient, categories: set[str] | None) -> 
         request_reference=request.reference,
         change=request.type,
         categories=held,
+        corrections=corrections,
     )
     if not (recipient.notice_url or recipient.notice_email):
         notice.status = Notice.Status.IMPOSSIBLE
+        notice.corrections = []  # never sent: keep no personal data for it
         notice.reason = "the register has no e-mail address or web address for notices"
     return notice
 
@@ -211,7 +244,14 @@ def _email(notice: Notice) -> None:
 
 def _finish(notice: Notice, status: str, reason: str) -> None:
     now = timezone.now()
-    fields = {"status": status, "reason": reason, "next_attempt_at": None}
+    # Settled: the corrected values (personal data) are no longer needed here;
+    # the outbox keeps its own copy until the e-mail is sent, then scrubs it.
+    fields = {
+        "status": status,
+        "reason": reason,
+        "next_attempt_at": None,
+        "corrections": [],
+    }
     if status in (Notice.Status.SENT, Notice.Status.ACKNOWLEDGED):
         fields["sent_at"] = now
     if status == Notice.Status.ACKNOWLEDGED:
@@ -279,6 +319,7 @@ def notice_body(notice: Notice) -> dict[str, Any]:
         "request": notice.request_reference,
         "change": notice.get_change_display(),
         "categories": notice.categories,
+        "corrections": notice.corrections,
         "disclosures": [
             {"reference": f"D-{pk}", "date": at.date().isoformat()}
             for pk, at in refs.order_by("disclosed_at")[:1000]

@@ -7,6 +7,7 @@ model of this app.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
 from django.urls import reverse
@@ -120,4 +121,24 @@ def warnings_panel(viewer: Viewer) -> list[Panel]:
             link=first.link,
             link_text="See the first of these",
         )
+    ]
+
+
+def yearly_figures(year: int) -> list[tuple[str, int]]:
+    """For the yearly requests report: disclosures to authorities in ``year``."""
+    zone = timezone.get_current_timezone()
+    start = datetime(year, 1, 1, tzinfo=zone)
+    end = datetime(year + 1, 1, 1, tzinfo=zone)
+    to_authorities = Disclosure.objects.filter(
+        disclosed_at__gte=start,
+        disclosed_at__lt=end,
+        recipient__kind=Recipient.Kind.AUTHORITY,
+    )
+    return [
+        ("Disclosures to public authorities", to_authorities.count()),
+        (
+            "of which withheld from the person's access export on a documented "
+            "legal ground",
+            to_authorities.filter(withheld_from_subject=True).count(),
+        ),
     ]

@@ -87,7 +87,16 @@ def build_table(options: dict) -> dict:
         "Mean days to respond",
     ]
     cells = [_cells(r, publishable) for r in [*rows, total]]
+    extras = (
+        [
+            (label, shown(n, publishable=publishable))
+            for label, n in reports.yearly_extras(options["year"])
+        ]
+        if kind == "accountability"
+        else []
+    )
     return {
+        "extras": extras,
         "title": f"{REPORTS[kind]}, {options['year']}",
         "scope": scope,
         "publishable": publishable,
@@ -155,4 +164,7 @@ def _csv(table: dict) -> HttpResponse:
     writer = csvsafe.writer(response)
     writer.writerow(table["header"])
     writer.writerows(table["rows"])
+    if table["extras"]:
+        writer.writerow([])
+        writer.writerows([label, value] for label, value in table["extras"])
     return response

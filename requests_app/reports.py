@@ -48,6 +48,13 @@ DENIED = (S.DENIED, S.CLOSED_UNVERIFIED)
 DENIAL_SPLIT = [(c.value, c.label) for c in DenialCategory]
 # Counts below this are shown as "fewer than 5" in a publishable report.
 SMALL = 5
+# Other apps add yearly figures to the accountability report, as
+# (label, count) pairs for a year, without requests_app importing them.
+YEARLY_EXTRAS: list[Callable[[int], list[tuple[str, int]]]] = []
+
+
+def yearly_extras(year: int) -> list[tuple[str, int]]:
+    return [pair for extra in YEARLY_EXTRAS for pair in extra(year)]
 
 
 @dataclass(frozen=True)

@@ -253,3 +253,34 @@ def test_staff_record_a_confirmation_and_the_notice_page_edits_nothing(
     client.post(url, {"action": "acknowledge", "_selected_action": [notice.pk]})
     assert Notice.objects.get().status == "acknowledged"
     assert AuditEvent.objects.filter(action="disclosures.notice.acknowledged").exists()
+
+
+def test_a_rectification_notice_carries_the_corrected_values_until_sent(subject):
+    from requests_app.models import RectificationItem
+
+    fix = verified_for(
+        subject, "rectification", corrections=(("subjects.profile.phone", "+44 1 & 2"),)
+    )
+    RectificationItem.objects.filter(request=fix).update(status="applied")
+    fix.refresh_from_db()
+    got_contact = RecipientFactory(name="Got contact details")
+    DisclosureFactory(subject=subject, recipient=got_contact)
+    got_recordings = RecipientFactory(name="Got recordings only")
+    DisclosureFactory(
+        subject=subject, recipient=got_recordings, categories=["recording"]
+    )
+
+    assert notices_fan_out(request=fix, actor=None) == 1
+    notice = Notice.objects.get()
+    assert notice.recipient == got_contact
+    assert notice.corrections == [{"what": "Phone number", "now": "+44 1 & 2"}]
+
+    assert notice_send(notice_id=notice.pk).status == "sent"
+    email = OutboundEmail.objects.get(template="disclosures_recipient_notice")
+    assert email.context["corrections"] == notice.corrections
+    from privacyportal import mail as outbox
+
+    text = outbox.render(email.template, email.context)[1]
+    assert "Phone number: +44 1 & 2" in text  # plain text, not HTML-escaped
+    notice.refresh_from_db()
+    assert notice.corrections == []  # settled: no personal data kept here
