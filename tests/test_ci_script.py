@@ -79,3 +79,17 @@ def test_ci_run_calls_the_installer_unconditionally():
     lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert "bash .ci/install-chromium" in lines
     assert lines.index("bash .ci/install-chromium") < lines.index("make test")
+
+
+def test_every_test_folder_is_collected_by_make_test():
+    """A new app's tests count only if pytest's testpaths reach them."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    paths = config["tool"]["pytest"]["ini_options"]["testpaths"]
+    folders = {
+        p.parent.relative_to(ROOT).parts[0]
+        for p in ROOT.glob("*/**/test_*.py")
+        if ".venv" not in p.parts and "var" not in p.parts
+    }
+    assert folders <= set(paths), folders - set(paths)
