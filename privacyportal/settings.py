@@ -304,6 +304,11 @@ REQUEST_STATUS_LINK_DAYS = config.integer("REQUEST_STATUS_LINK_DAYS", 365, minim
 # Form submissions allowed per hour from one IP address and for one e-mail.
 REQUEST_RATE_PER_IP = config.integer("REQUEST_RATE_PER_IP", 10, minimum=1)
 REQUEST_RATE_PER_EMAIL = config.integer("REQUEST_RATE_PER_EMAIL", 5, minimum=1)
+# Form posts refused for a mistake, per hour per IP: generous, so typos never
+# lock a person out, yet a flood of junk still gets 429.
+REQUEST_INVALID_RATE_PER_IP = config.integer(
+    "REQUEST_INVALID_RATE_PER_IP", 60, minimum=1
+)
 # New verification links that one IP address may ask for per hour.
 REQUEST_RESEND_RATE = config.integer("REQUEST_RESEND_RATE", 5, minimum=1)
 # A second filing of the same type for the same e-mail within this window is

@@ -7,6 +7,8 @@ from requests_app import views
 app_name = "requests"
 urlpatterns = [
     path("privacy/request/", views.request_form, name="form"),
+    path("privacy/request/sent/", views.sent, name="sent"),
+    path("privacy/request/opted-out/", views.opted_out, name="opted_out"),
     path("privacy/request/verify/<str:token>/", views.verify, name="verify"),
     path(
         "privacy/request/verify/<str:token>/new-link/",

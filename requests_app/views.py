@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -89,21 +90,14 @@ def request_form(request: HttpRequest) -> HttpResponse:
         return render(request, "requests/form.html", {"form": RequestForm()})
     form = RequestValidation(request.POST)
     valid = form.is_valid()
-    # Invalid and bot posts count against the address too; the e-mail counter
-    # only moves for a submission that would send mail. One round trip for both.
-    checks = [("ip", _ip(request), settings.REQUEST_RATE_PER_IP)]
-    if valid and not form.is_bot:
-        checks.append(
-            ("email", form.cleaned_data["email"], settings.REQUEST_RATE_PER_EMAIL)
-        )
-    if not ratelimit.hits(checks):
+    if not ratelimit.hits(_limits(request, form, valid)):
         return _limited(request)
     if not valid:
         shown = RequestForm(request.POST)
         shown.is_valid()
         return render(request, "requests/form.html", {"form": shown}, status=400)
     if form.is_bot:
-        return render(request, "requests/sent.html")
+        return redirect("requests:sent")
     data = form.cleaned_data
     # Accept fast: one INSERT here; the request, its clock, timeline, audit
     # event and e-mail are made by a task (see services/submissions.py). The
@@ -114,8 +108,40 @@ def request_form(request: HttpRequest) -> HttpResponse:
         user_agent=request.headers.get("User-Agent", ""),
         gpc=gpc_requested(request),
     )
-    # The same page whatever we know of the address (no reference, no name).
+    # POST/redirect/GET: a refresh does not file again, and nothing of the
+    # request is in the URL. The same page whatever we know of the address.
+    if data["type"] == PrivacyRequest.Type.MARKETING_OPT_OUT:
+        return redirect("requests:opted_out")
+    return redirect("requests:sent")
+
+
+def _limits(request: HttpRequest, form: Any, valid: bool) -> list:
+    """Which hourly counters this post moves (one round trip for all).
+
+    A post the form refuses counts only against a generous per-address
+    allowance for mistakes, so a person fixing typos is never told to wait;
+    filings (and bot posts, which look like filings) count against the
+    address and, when they would send mail, against the e-mail address.
+    """
+    ip = _ip(request)
+    if not valid:
+        return [("invalid", ip, settings.REQUEST_INVALID_RATE_PER_IP)]
+    checks = [("ip", ip, settings.REQUEST_RATE_PER_IP)]
+    if not form.is_bot:
+        checks.append(
+            ("email", form.cleaned_data["email"], settings.REQUEST_RATE_PER_EMAIL)
+        )
+    return checks
+
+
+@require_safe
+def sent(request: HttpRequest) -> HttpResponse:
     return render(request, "requests/sent.html")
+
+
+@require_safe
+def opted_out(request: HttpRequest) -> HttpResponse:
+    return render(request, "requests/opted_out.html")
 
 
 @never_cache

@@ -69,7 +69,7 @@ def test_simultaneous_form_posts_from_one_address_accept_exactly_the_limit(
     # The broker is the outside world here: the intake rows are what counts.
     monkeypatch.setattr(submissions_drain_task, "apply_async", lambda *a, **k: None)
     codes = _concurrently(25, _form_post, _fresh_address())
-    assert sorted(codes) == [200] * 10 + [429] * 15
+    assert sorted(codes) == [302] * 10 + [429] * 15
     assert RequestSubmission.objects.count() == 10
 
 

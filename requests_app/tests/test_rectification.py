@@ -49,7 +49,7 @@ def test_requester_names_a_correction_on_the_form(subject, post_form):
             correction_field="subjects.profile.phone", correction_value="+44 20 1111"
         ),
     )
-    assert response.status_code == 200
+    assert response.status_code == 302
     (item,) = RectificationItem.objects.all()
     assert item.field == "subjects.profile.phone" and item.label == "Phone number"
     assert item.new_value == "+44 20 1111"

@@ -60,15 +60,22 @@ def test_form_renders_every_field(client):
 
 def test_valid_post_files_a_request_and_shows_check_your_inbox(post_form):
     response = post_form(FORM, payload())
-    assert response.status_code == 200 and b"Check your inbox" in response.content
+    assert (
+        response.status_code == 302 and response["Location"] == "/privacy/request/sent/"
+    )
     request = PrivacyRequest.objects.get()
     assert request.email == "ada@example.org" and request.channel == "web"
 
 
 def test_known_and_unknown_emails_get_byte_identical_pages(post_form):
     DataSubjectFactory(email="known@example.org")
-    known = post_form(FORM, payload(email="known@example.org"), using=Client())
-    unknown = post_form(FORM, payload(email="stranger@example.org"), using=Client())
+    known = post_form(
+        FORM, payload(email="known@example.org"), using=Client(), follow=True
+    )
+    unknown = post_form(
+        FORM, payload(email="stranger@example.org"), using=Client(), follow=True
+    )
+    assert known.redirect_chain == unknown.redirect_chain
     known, unknown = known.content, unknown.content
     assert CSRF.sub(b"", known) == CSRF.sub(b"", unknown)
     assert PrivacyRequest.objects.count() == 2
@@ -165,7 +172,9 @@ def test_oversized_body_is_refused(post_form):
 
 def test_honeypot_shows_the_same_page_and_files_nothing(post_form):
     response = post_form(FORM, payload(website="http://spam.example"))
-    assert response.status_code == 200 and b"Check your inbox" in response.content
+    assert (
+        response.status_code == 302 and response["Location"] == "/privacy/request/sent/"
+    )
     assert not PrivacyRequest.objects.exists()
     assert not RequestSubmission.objects.exists()
 
@@ -176,7 +185,7 @@ def test_rate_limit_per_ip(post_form, settings):
         post_form(FORM, payload(email=f"p{i}@example.org")).status_code
         for i in range(4)
     ]
-    assert codes == [200, 200, 200, 429]
+    assert codes == [302, 302, 302, 429]
     assert PrivacyRequest.objects.count() == 3
 
 
@@ -188,7 +197,7 @@ def test_rate_limit_per_email_across_addresses(settings):
         .status_code
         for i, t in enumerate(["access", "erasure", "objection"])
     ]
-    assert codes == [200, 200, 429]
+    assert codes == [302, 302, 429]
 
 
 def test_an_address_over_its_limit_cannot_use_up_another_persons_quota(settings):
@@ -199,10 +208,10 @@ def test_an_address_over_its_limit_cannot_use_up_another_persons_quota(settings)
         attacker.post(FORM, payload(email="victim@example.org")).status_code
         for _ in range(5)
     ]
-    assert codes == [200, 429, 429, 429, 429]
+    assert codes == [302, 429, 429, 429, 429]
     # Only the one accepted post counted against the victim's address.
     victim = Client(REMOTE_ADDR="198.51.100.7")
-    assert victim.post(FORM, payload(email="victim@example.org")).status_code == 200
+    assert victim.post(FORM, payload(email="victim@example.org")).status_code == 302
 
 
 def test_the_portable_counter_keeps_its_whole_window():
@@ -229,7 +238,9 @@ def test_submission_with_broker_down_still_succeeds_and_mails_later(
     monkeypatch.setattr(send_email_task, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(FORM, payload(email="later@example.org"))
-    assert response.status_code == 200 and b"Check your inbox" in response.content
+    assert (
+        response.status_code == 302 and response["Location"] == "/privacy/request/sent/"
+    )
     email = OutboundEmail.objects.get(to="later@example.org")
     assert email.status == OutboundEmail.Status.PENDING and not mail.outbox
     monkeypatch.undo()
@@ -382,3 +393,40 @@ def test_status_link_expires(client, settings):
     later = timezone.now() + timedelta(days=settings.REQUEST_STATUS_LINK_DAYS + 1)
     with time_machine.travel(later):
         assert client.get(f"/privacy/request/status/{token}/").status_code == 410
+
+
+def test_a_filing_redirects_so_a_refresh_files_nothing_more(post_form, client):
+    response = post_form(FORM, payload(email="prg@example.org"), follow=True)
+    assert response.redirect_chain == [("/privacy/request/sent/", 302)]
+    assert b"Check your inbox" in response.content
+    assert b"prg" not in response.redirect_chain[0][0].encode()
+    # "Refreshing" the page after the redirect is a GET: nothing new is filed.
+    assert client.get("/privacy/request/sent/").status_code == 200
+    assert PrivacyRequest.objects.count() == 1
+
+
+def test_a_marketing_opt_out_gets_its_own_done_page(post_form):
+    response = post_form(FORM, payload(type="marketing_opt_out"), follow=True)
+    assert response.redirect_chain == [("/privacy/request/opted-out/", 302)]
+    body = response.content.decode()
+    assert "no more marketing e-mail" in body and "Follow the link" not in body
+
+
+def test_typos_do_not_use_up_the_filings_an_address_may_make(post_form, settings):
+    settings.REQUEST_RATE_PER_IP = 2
+    settings.REQUEST_INVALID_RATE_PER_IP = 20
+    mistakes = [
+        post_form(FORM, payload(email="not-an-address")).status_code for _ in range(5)
+    ]
+    assert mistakes == [400] * 5
+    filed = [
+        post_form(FORM, payload(email=f"ok{i}@example.org")).status_code
+        for i in range(3)
+    ]
+    assert filed == [302, 302, 429]  # valid posts still limited
+
+
+def test_a_flood_of_junk_posts_is_still_stopped(post_form, settings):
+    settings.REQUEST_INVALID_RATE_PER_IP = 3
+    codes = [post_form(FORM, payload(email="junk")).status_code for _ in range(4)]
+    assert codes == [400, 400, 400, 429]

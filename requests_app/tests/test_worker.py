@@ -21,7 +21,7 @@ def test_real_worker_sends_the_verification_email(celery_worker, wait_until):
             "relationship": "customer",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 302
     # The worker turns the accepted submission into the request, then sends.
     request = wait_until(
         lambda: PrivacyRequest.objects.filter(email="worker@example.org").first(),
