@@ -2,7 +2,7 @@
 
 A heuristic once decided whether Chromium was needed (grep for "playwright" in test
 files), missed the import in conftest.py, and CI on a fresh machine failed. These
-tests run the real install script with a stand-in `apt-get` on PATH.
+tests run the Chromium block of the real `.ci/run` with a stand-in `apt-get` on PATH.
 """
 
 from __future__ import annotations
@@ -13,7 +13,15 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / ".ci" / "install-chromium"
+CI_RUN = ROOT / ".ci" / "run"
+
+
+def install_block() -> str:
+    """The lines of .ci/run between its chromium markers, as a script of its own."""
+    text = CI_RUN.read_text()
+    start = text.index("# --- chromium: begin ---")
+    end = text.index("# --- chromium: end ---")
+    return "set -uo pipefail\n" + text[start:end]
 
 
 def fake_apt(tmp_path: Path, *, creates: Path | None, fails: bool = False) -> dict:
@@ -35,7 +43,7 @@ def fake_apt(tmp_path: Path, *, creates: Path | None, fails: bool = False) -> di
 
 def run(env: dict, chromium: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["bash", str(SCRIPT)],
+        ["bash", "-c", install_block()],
         env={**env, "CHROMIUM": str(chromium)},
         capture_output=True,
         text=True,
@@ -75,10 +83,13 @@ def test_install_that_leaves_no_browser_fails(tmp_path):
     assert "FAILED" in done.stderr
 
 
-def test_ci_run_calls_the_installer_unconditionally():
-    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
-    assert "bash .ci/install-chromium" in lines
-    assert lines.index("bash .ci/install-chromium") < lines.index("make test")
+def test_ci_run_installs_chromium_unconditionally_before_the_tests():
+    text = CI_RUN.read_text()
+    block = install_block()
+    assert "apt-get install -y -qq chromium" in block
+    assert text.index("# --- chromium: end ---") < text.rindex("\nmake test")
+    # Not guarded by any test of which tests exist.
+    assert "grep" not in block
 
 
 def test_every_test_folder_is_collected_by_make_test():
