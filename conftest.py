@@ -131,6 +131,33 @@ def celery_worker(transactional_db):
     worker.stop()
 
 
+def _staff(username: str, role: str):
+    from requests_app.tests.factories import staff_user
+
+    return staff_user(username, role)
+
+
+# One staff member per role, for the apps' admin and console tests.
+@pytest.fixture
+def officer(db):
+    return _staff("officer", "Privacy Officer")
+
+
+@pytest.fixture
+def analyst(db):
+    return _staff("analyst", "Privacy Analyst")
+
+
+@pytest.fixture
+def support(db):
+    return _staff("support", "Support")
+
+
+@pytest.fixture
+def auditor(db):
+    return _staff("auditor", "Auditor")
+
+
 @pytest.fixture
 def wait_until():
     def wait(predicate, timeout: float = 30.0, interval: float = 0.2):
