@@ -37,6 +37,8 @@ class DisclosureLogSource:
         purposes=("showing who received your data (GDPR Art. 15(1)(c))",),
         retention="kept as evidence for as long as the disclosures it records",
         origin="recorded whenever your data was disclosed",
+        # Must outlive the data: it proves who was told of the erasure (Art. 19).
+        record_of_handling=True,
     )
 
     def _rows(self, subject: Any):

@@ -51,6 +51,10 @@ class SourceInfo:
     recipients: tuple[str, ...] = ()
     retention: str = ""
     origin: str = ""
+    # A record of how the person's requests were handled (who was told what,
+    # what was done): kept by design, so keeping it does not make an erasure
+    # "partly completed". The requester is still told it is kept, and why.
+    record_of_handling: bool = False
 
 
 @runtime_checkable

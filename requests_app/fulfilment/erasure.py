@@ -53,12 +53,7 @@ EXTERNAL_LEASE = timedelta(minutes=30)
 # Seconds to wait before attempts 2, 3 and 4.
 BACKOFF = (60, 300, 1800)
 AUDIT_KEY = "audit.trail"
-REQUESTS_KEY = "requests.privacy_requests"
-# Records of the handling itself: kept by design, they do not make a request
-# "partially completed" (the requester is still told they are kept, and why).
-# The disclosure log is one too: it must outlive the data to prove who was
-# told of the erasure (GDPR Art. 19) and who received what before.
-RECORD_KEYS = {AUDIT_KEY, REQUESTS_KEY, "disclosures.log"}
+
 # Sources holding the identifiers (e-mail) other sources find the subject by:
 # erased only after every other source, or those could no longer find it.
 IDENTITY_KEYS = {"subjects.profile"}
@@ -484,9 +479,9 @@ def erasure_finish(*, request_id: int) -> bool:
                 _enqueue_steps([s.pk for s in steps if s.source_key in IDENTITY_KEYS])
             return False
         steps.append(_redact_audit(request))
+        records = _records_of_handling()
         partial = any(
-            s.outcome == Outcome.RETAINED and s.source_key not in RECORD_KEYS
-            for s in steps
+            s.outcome == Outcome.RETAINED and s.source_key not in records for s in steps
         )
         removed, kept = _lists(steps)
         common.transition(
@@ -508,6 +503,13 @@ def erasure_finish(*, request_id: int) -> bool:
             kept=kept,
         )
     return True
+
+
+def _records_of_handling() -> set[str]:
+    """Sources kept by design (and the audit trail): keeping them is not partial."""
+    return {AUDIT_KEY} | {
+        s.key for s in registry if getattr(s.info, "record_of_handling", False)
+    }
 
 
 def _redact_audit(request: PrivacyRequest) -> SourceOutcome:

@@ -48,6 +48,7 @@ class PrivacyRequestSource:
         recipients=(),
         retention=f"{KEEP_MONTHS} months after each request is closed, then anonymised",
         origin="provided by you (or your authorised agent) in the request",
+        record_of_handling=True,
     )
 
     def _requests(self, subject: Any):
