@@ -30,13 +30,35 @@ TITLES: dict[str, str] = {
 }
 
 
+# What a timeline says once an e-mail went out, where "<title> sent" reads badly.
+SENT: dict[str, str] = {
+    "request_verify": "Verification link sent",
+    "request_confirmation": "Confirmation sent",
+    "request_acknowledgement": "Acknowledgement of receipt sent",
+    "request_status_link": "New status-page link sent",
+    "request_question": "Question e-mailed",
+    "request_extension": "Extension notice sent",
+    "request_denial": "Refusal with reasons sent",
+    "request_completion": "Completion notice sent",
+    "request_optout": "Opt-out confirmation sent",
+    "fulfilment_export_ready": "Download link sent",
+    "fulfilment_erasure_scheduled": "Erasure notice sent",
+    "fulfilment_erasure_done": "Erasure confirmation sent",
+    "fulfilment_rectification_done": "Corrections confirmation sent",
+}
+
+
 def register(template: str, title: str) -> None:
     """Apps name the e-mails they add next to the code that sends them."""
     TITLES[template] = title
 
 
-def sent(template: str) -> str:
+def sent(template: str, default: str = "") -> str:
     """A timeline line: "Verification link sent"."""
+    if template in SENT:
+        return SENT[template]
+    if template not in TITLES and default:
+        return default
     return f"{title(template)} sent"
 
 

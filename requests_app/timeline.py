@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from privacyportal import emailtitles
 from requests_app.models import PrivacyRequest, RequestEvent
 
 K = RequestEvent.Kind
@@ -30,22 +31,6 @@ TYPE_SHORT = {
     PrivacyRequest.Type.COMPLAINT: "Complaint",
 }
 
-# The e-mail a timeline entry records, by template name.
-EMAIL_TITLES = {
-    "request_verify": "Verification link sent",
-    "request_confirmation": "Confirmation sent",
-    "request_acknowledgement": "Acknowledgement of receipt sent",
-    "request_status_link": "New status-page link sent",
-    "request_question": "Question e-mailed",
-    "request_extension": "Extension notice sent",
-    "request_denial": "Refusal with reasons sent",
-    "request_completion": "Completion notice sent",
-    "request_optout": "Opt-out confirmation sent",
-    "fulfilment_export_ready": "Download link sent",
-    "fulfilment_erasure_scheduled": "Erasure notice sent",
-    "fulfilment_erasure_done": "Erasure confirmation sent",
-    "fulfilment_rectification_done": "Corrections confirmation sent",
-}
 
 # What happened, by kind (status changes are worded from their statuses).
 KIND_TITLES = {
@@ -89,7 +74,7 @@ def status_label(code: str) -> str:
 
 
 def email_title(template: str) -> str:
-    return EMAIL_TITLES.get(template, "E-mail sent to the requester")
+    return emailtitles.sent(template, default="E-mail sent to the requester")
 
 
 def person(user: Any) -> str:
