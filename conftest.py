@@ -23,6 +23,14 @@ def services_missing() -> str | None:
     return None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Pages and e-mails are tested in five languages: a fresh clone has only
+    # the .po catalogues (compiled .mo files are not committed).
+    from privacyportal import catalogues
+
+    catalogues.compile_all()
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("services") is None:
         return

@@ -24,8 +24,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from privacyportal import languages
 from privacyportal.models import OutboundEmail
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,22 @@ def resolve(value: Any, *, mint: bool = True) -> Any:
 
 
 def queue_email(
-    *, key: str, to: str, template: str, context: dict, headers: dict | None = None
+    *,
+    key: str,
+    to: str,
+    template: str,
+    context: dict,
+    headers: dict | None = None,
+    language: str | None = None,
 ) -> OutboundEmail | None:
-    """Record an e-mail to send after commit; None if ``key`` was queued before."""
+    """Record an e-mail to send after commit; None if ``key`` was queued before.
+
+    ``language`` is the one it is written in when sent; by default the active
+    one (the page's language in a web request, LANGUAGE_CODE in a job).
+    """
+    language = languages.supported(language or translation.get_language())
     # Fail now, inside the caller's transaction, if a template or minter is wrong.
-    render(template, resolve(context, mint=False))
+    render(template, resolve(context, mint=False), language)
     resolve(headers or {}, mint=False)
     try:
         with transaction.atomic():
@@ -77,6 +89,7 @@ def queue_email(
                 key=key,
                 to=to,
                 template=template,
+                language=language,
                 context=context,
                 headers=headers or {},
             )
@@ -107,14 +120,17 @@ def sending_here() -> Iterator[None]:
         _SEND_HERE.reset(token)
 
 
-def render(template: str, context: dict) -> tuple[str, str, str | None]:
+def render(
+    template: str, context: dict, language: str | None = None
+) -> tuple[str, str, str | None]:
     full = {"SITE_URL": settings.SITE_URL, **context}
-    subject = render_to_string(f"emails/{template}.subject.txt", full).strip()
-    text = render_to_string(f"emails/{template}.txt", full)
-    try:
-        html = render_to_string(f"emails/{template}.html", full)
-    except TemplateDoesNotExist:
-        html = None
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"emails/{template}.subject.txt", full).strip()
+        text = render_to_string(f"emails/{template}.txt", full)
+        try:
+            html = render_to_string(f"emails/{template}.html", full)
+        except TemplateDoesNotExist:
+            html = None
     return " ".join(subject.split()), text, html
 
 
@@ -134,7 +150,7 @@ def send_one(email_id: int) -> bool:
         except LinkGone as exc:
             _record_failure(email, exc, final=True)
             return False
-        subject, text, html = render(email.template, context)
+        subject, text, html = render(email.template, context, email.language)
         message = EmailMultiAlternatives(
             subject, text, settings.DEFAULT_FROM_EMAIL, [email.to], headers=headers
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -19,6 +20,8 @@ class OutboundEmail(models.Model):
     key = models.CharField(max_length=200, unique=True)
     to = models.EmailField(max_length=254)
     template = models.CharField(max_length=100)
+    # Rendered in this language when sent (the request's, or the page's).
+    language = models.CharField(max_length=10, default=settings.LANGUAGE_CODE)
     context = models.JSONField(default=dict, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     status = models.CharField(

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Country names in every page language (the request form's country list).
+    "django_countries",
     "privacyportal.apps.PortalConfig",
     "privacyportal.audit",
     "privacyportal.subjects",
@@ -80,6 +82,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The public pages' language (?lang=, cookie, Accept-Language); staff
+    # pages and the API stay in LANGUAGE_CODE.
+    "privacyportal.languages.PublicLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -231,7 +236,21 @@ LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Internationalisation ----------------------------------------------------------
+# The public side speaks these (README, "Languages"); staff pages stay in
+# LANGUAGE_CODE. English is the source language of every string.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+]
+# Catalogues are compiled from these by `manage.py compile_catalogues` (setup).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "portal_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = CELERY_TIMEZONE
 USE_I18N = True
 USE_TZ = True

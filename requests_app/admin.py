@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from privacyportal import roles
+from privacyportal import languages, roles
 from privacyportal.subjects.models import normalize_email
 from requests_app import (
     actions,
@@ -316,6 +316,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                     "residence",
                     "jurisdiction_name",
                     "relationship",
+                    "language_name",
                     "details",
                     "is_agent",
                     "agent_name",
@@ -490,6 +491,11 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     @admin.display(description="jurisdiction", ordering="jurisdiction")
     def jurisdiction_name(self, obj: PrivacyRequest) -> str:
         return jurisdictions.jurisdiction_name(obj.jurisdiction)
+
+    @admin.display(description="language", ordering="language")
+    def language_name(self, obj: PrivacyRequest) -> str:
+        # The language every e-mail to the requester is written in.
+        return languages.name(obj.language)
 
     @admin.display(description="lives in")
     def residence(self, obj: PrivacyRequest) -> str:

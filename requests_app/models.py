@@ -327,6 +327,8 @@ class PrivacyRequest(models.Model):
     is_agent = models.BooleanField(default=False)
     agent_name = models.CharField(max_length=200, blank=True)
     agent_email = models.EmailField(max_length=254, blank=True)
+    # The language it was filed in: every e-mail about it is written in it.
+    language = models.CharField(max_length=10, default=settings.LANGUAGE_CODE)
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

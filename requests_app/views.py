@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_http_methods,
@@ -80,7 +80,9 @@ _SUBMISSION_FIELDS = (
 def _submission_data(data: dict) -> dict:
     # Cleaned values only (all JSON-serialisable); never the honeypot.
     return {name: data.get(name) or "" for name in _SUBMISSION_FIELDS} | {
-        "is_agent": bool(data.get("is_agent"))
+        "is_agent": bool(data.get("is_agent")),
+        # The page's language: later e-mails about the request are written in it.
+        "language": translation.get_language() or "",
     }
 
 

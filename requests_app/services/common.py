@@ -463,6 +463,7 @@ def email_requester(
         to=request.email,
         template=template,
         context={**request_context(request), **context},
+        language=request.language,
     )
     if sent is not None:
         row = event_row(request, RequestEvent.Kind.EMAIL, actor=None, message=template)

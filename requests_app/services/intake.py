@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from privacyportal import languages
 from privacyportal.audit.services import Actor
 from privacyportal.subjects.models import normalize_email
 from privacyportal.subjects.services import subject_get_or_create
@@ -47,6 +48,9 @@ class Submission:
     channel: str = PrivacyRequest.Channel.WEB
     # Rectification: ("source.field", new value) pairs.
     corrections: tuple[tuple[str, str], ...] = ()
+    # The language the request was made in (a LANGUAGES code): every later
+    # e-mail about it, including those sent by beat jobs, is written in it.
+    language: str = ""
 
 
 def _deadline_fields(jurisdiction: str, received_at: datetime) -> dict[str, Any]:
@@ -181,6 +185,7 @@ def request_submit(
             entered_by=entered_by,
             received_at=now,
             duplicate_of=original,
+            language=languages.supported(submission.language),
             **clock,
         )
         # Timeline entries of the plain path are written in one INSERT below.

@@ -155,6 +155,7 @@ def _submission(data: dict[str, Any]) -> Submission:
         agent_name=data.get("agent_name", ""),
         agent_email=data.get("agent_email", ""),
         corrections=corrections,
+        language=data.get("language", ""),
     )
 
 

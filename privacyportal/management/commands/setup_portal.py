@@ -31,6 +31,8 @@ class Command(BaseCommand):
         # With DEBUG off WhiteNoise serves only STATIC_ROOT, read when web starts:
         # without this the admin loses its styles and the honeypot shows.
         call_command("collectstatic", interactive=False, verbosity=0)
+        # Public pages and e-mails in the visitor's language need these.
+        call_command("compile_catalogues", verbosity=0)
         counts = roles.sync_roles()
         created_jobs = self.sync_jobs()
         self.stdout.write(
