@@ -4,6 +4,8 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
+# Translation catalogues (.po → .mo), before the files become read-only to the app.
+RUN DEBUG=1 python manage.py compile_catalogues
 RUN useradd --create-home portal && mkdir -p /app/var/audit && chown -R portal /app/var
 USER portal
 RUN DEBUG=1 python manage.py collectstatic --no-input

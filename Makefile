@@ -8,7 +8,7 @@ PORT ?= 8000
 export PORT
 export DEBUG ?= 1
 
-.PHONY: run demo setup test lint check bench clean
+.PHONY: run demo setup test lint check bench clean messages
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ run: setup
 demo: setup
 	$(PY) manage.py seed_demo
 	exec $(PY) manage.py runportal --port $(PORT)
+
+## Extract marked strings into the catalogues (needs GNU gettext); translate, then commit.
+messages: $(VENV)/.dev-installed
+	$(PY) manage.py makemessages --no-obsolete -l de -l fr -l es -l pt_BR \
+	  --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'bench/*' --ignore 'var/*' \
+	  --ignore '*/tests/*' --ignore 'tests/*'
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
