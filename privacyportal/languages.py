@@ -102,3 +102,25 @@ class PublicLocaleMiddleware(LocaleMiddleware):
                 httponly=True,
             )
         return response
+
+
+def chosen_by_visitor(request: HttpRequest) -> bool:
+    """Did the visitor pick a language (the switcher now, or its cookie)?"""
+    return bool(
+        getattr(request, "language_chosen", None)
+        or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    )
+
+
+def speak(request: HttpRequest, language: str) -> None:
+    """Pages about a request speak the language it was filed in.
+
+    The person who filed in German gets German status pages from the link in
+    a German e-mail, whatever the browser that opens it sends; a language
+    picked with the switcher still wins.
+    """
+    if chosen_by_visitor(request):
+        return
+    code = supported(language)
+    translation.activate(code)
+    request.LANGUAGE_CODE = code
