@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from privacyportal.subjects.models import DataSubject
 
@@ -158,24 +159,26 @@ class PolicyCampaign(models.Model):
         return f"{self.sent} / {self.total} ({100 * self.sent // self.total}%)"
 
 
+# Labels are marked for translation: the preference centre's history shows them
+# to the public ("How" a choice was made).
 class Source(models.TextChoices):
-    FORM = "form", "Form"
-    PREFERENCE_CENTRE = "preference_centre", "Preference centre"
-    UNSUBSCRIBE = "unsubscribe", "Unsubscribe link"
-    REQUEST = "request", "Privacy request"
-    STAFF = "staff", "Staff on behalf"
-    IMPORT = "import", "Import"
-    API = "api", "API"
-    GPC = "gpc", "Global Privacy Control"
-    SYSTEM = "system", "System rule"
+    FORM = "form", _("Form")
+    PREFERENCE_CENTRE = "preference_centre", _("Preference centre")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+    REQUEST = "request", _("Privacy request")
+    STAFF = "staff", _("Staff on behalf")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    GPC = "gpc", _("Global Privacy Control")
+    SYSTEM = "system", _("System rule")
 
 
 class ConsentEvent(models.Model):
     """One grant or withdrawal: the ledger. Never changed except by redaction."""
 
     class Action(models.TextChoices):
-        GRANTED = "granted", "Granted"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        GRANTED = "granted", _("Granted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     subject = models.ForeignKey(
         DataSubject, on_delete=models.PROTECT, related_name="consent_events"

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from consent_app.models import (
     ConsentEvent,
@@ -172,8 +173,10 @@ def consent_grant(
     """Record a grant; refused for a child under 13 and for unknown purposes."""
     if subject.is_under_13:
         raise ConsentError(
-            "No purpose can be granted for a person under 13: their data is "
-            "deleted, not used."
+            gettext(
+                "No purpose can be granted for a person under 13: their data is "
+                "deleted, not used."
+            )
         )
     return _record(
         action=ConsentEvent.Action.GRANTED,
@@ -216,11 +219,60 @@ def consent_withdraw(
     )
 
 
+def consent_withdraw_all(
+    *,
+    actor: Any,
+    subject: Any,
+    source: str,
+    evidence: str = "",
+    ip: str | None = None,
+    user_agent: str = "",
+) -> list[ConsentEvent]:
+    """Turn off, at once, every active purpose that is on for this person.
+
+    "On" is the stored answer: granted, or granted by default where the person
+    never chose. Each such purpose gets the same withdrawal event and AuditEvent
+    a single ``consent_withdraw`` writes (current policy version, source,
+    evidence); purposes already off get nothing, so a repeat writes nothing.
+    All of it is one transaction: either every purpose is off, or none changed.
+    The subject's state rows are locked first, in id order, so a concurrent
+    single change or a second "everything off" waits rather than interleaves.
+    """
+    _check_source(source, "", evidence)
+    events: list[ConsentEvent] = []
+    with transaction.atomic():
+        stored = dict(
+            ConsentState.objects.select_for_update()
+            .filter(subject_id=subject.pk)
+            .order_by("pk")
+            .values_list("purpose_id", "granted")
+        )
+        for purpose in Purpose.objects.filter(active=True):
+            if not stored.get(purpose.pk, purpose.default_granted):
+                continue
+            event = _record(
+                action=ConsentEvent.Action.WITHDRAWN,
+                actor=actor,
+                subject=subject,
+                purpose=purpose,
+                source=source,
+                evidence=evidence,
+                ip=ip,
+                user_agent=user_agent,
+                reason="",
+            )
+            if event is not None:
+                events.append(event)
+    return events
+
+
 def _check_source(source: str, reason: str, evidence: str) -> None:
     if source not in Source.values:
         raise ConsentError(f"unknown source {source!r}")
     if source == Source.STAFF and not (reason.strip() or evidence.strip()):
-        raise ConsentError("Staff acting on someone's behalf must give a reason.")
+        raise ConsentError(
+            gettext("Staff acting on someone's behalf must give a reason.")
+        )
 
 
 def _lock_state(subject: Any, purpose: Purpose, now: datetime) -> ConsentState:

@@ -9,13 +9,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from consent_app import links
 from consent_app.apikeys import api_key_authenticate
-from consent_app.forms import ChoiceForm, EmailForm
+from consent_app.forms import WITHDRAW_ALL, ChoiceForm, EmailForm
 from consent_app.gpc import client_ip, honour_gpc
 from consent_app.models import (
     ConsentEvent,
@@ -27,11 +28,13 @@ from consent_app.models import (
 )
 from consent_app.policy import render_markdown
 from consent_app.services import (
+    CHILD_REASON,
     ConsentError,
     UnknownPurpose,
     consent_allows,
     consent_grant,
     consent_withdraw,
+    consent_withdraw_all,
 )
 from privacyportal import fastcache
 from privacyportal.audit.services import Actor
@@ -83,18 +86,31 @@ def _purpose_rows(subject: DataSubject) -> list[dict[str, Any]]:
     return rows
 
 
-def _history(subject: DataSubject) -> Any:
-    return (
+# Reasons the portal itself records (services, links); any other reason was
+# typed by staff and is shown as stored.
+_KNOWN_REASONS = {
+    CHILD_REASON: _("child under 13"),
+    "marketing opt-out": _("marketing opt-out"),
+    "Global Privacy Control signal": _("Global Privacy Control signal"),
+}
+
+
+def _history(subject: DataSubject) -> list[ConsentEvent]:
+    events = list(
         ConsentEvent.objects.filter(subject_id=subject.pk)
         .select_related("purpose", "policy_version")
         .order_by("-occurred_at", "-pk")[:200]
     )
+    for event in events:
+        event.public_reason = _KNOWN_REASONS.get(event.reason, event.reason)
+    return events
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
-    """Every purpose with its current choice; one click grants or withdraws."""
+    """Every purpose with its current choice; one click grants or withdraws one,
+    and one click withdraws all of them (turning off is never harder than on)."""
     link = links.link_resolve(token, ConsentLink.Kind.PREFERENCES)
     if link is None:
         return _invalid_link(request)
@@ -102,9 +118,10 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     gpc = honour_gpc(request, subject)
     error = ""
     if request.method == "POST":
-        error = _apply_choice(request, subject, link)
+        error, saved = _apply_choice(request, subject, link)
         if not error:
-            return redirect(request.path + "?saved=1")
+            return redirect(f"{request.path}?saved={saved}")
+    saved = request.GET.get("saved", "") if not error else ""
     context = {
         "subject": subject,
         "rows": _purpose_rows(subject),
@@ -112,34 +129,53 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "version": PolicyVersion.objects.current(),
         "gpc": gpc,
         "error": error,
-        "saved": request.GET.get("saved") == "1" and not error,
+        "saved": saved in ("1", "all"),
+        "saved_all": saved == "all",
     }
     return render(request, "consent/manage.html", context, status=400 if error else 200)
 
 
-def _apply_choice(request: HttpRequest, subject: DataSubject, link: Any) -> str:
-    """Apply one grant or withdrawal; returns an error message or ''."""
+def _change_kwargs(request: HttpRequest, subject: DataSubject) -> dict[str, Any]:
+    """What every change from this page records: who, from where, with what."""
+    return {
+        "actor": Actor.subject(subject.pk),
+        "subject": subject,
+        "source": Source.PREFERENCE_CENTRE,
+        "ip": client_ip(request),
+        "user_agent": request.headers.get("User-Agent", ""),
+    }
+
+
+_NOT_UNDERSTOOD = _("That choice was not understood. Please use the buttons below.")
+_UNKNOWN_PURPOSE = _("We do not know that purpose. Please use the buttons below.")
+
+
+def _apply_choice(
+    request: HttpRequest, subject: DataSubject, link: Any
+) -> tuple[str, str]:
+    """Apply one button; returns (error message or '', what to confirm)."""
     form = ChoiceForm(request.POST)
     if not form.is_valid():
-        return "That choice was not understood. Please use the buttons below."
+        return str(_NOT_UNDERSTOOD), ""
+    kwargs = _change_kwargs(request, subject)
+    if form.cleaned_data["choice"] == WITHDRAW_ALL:
+        evidence = f"preference centre, turn everything off, link #{link.pk}"
+        consent_withdraw_all(evidence=evidence, **kwargs)
+        return "", "all"
     change = (
         consent_grant if form.cleaned_data["choice"] == "grant" else consent_withdraw
     )
     try:
         change(
-            actor=Actor.subject(subject.pk),
-            subject=subject,
             purpose=form.cleaned_data["purpose"],
-            source=Source.PREFERENCE_CENTRE,
             evidence=f"preference centre, link #{link.pk}",
-            ip=client_ip(request),
-            user_agent=request.headers.get("User-Agent", ""),
+            **kwargs,
         )
     except UnknownPurpose:
-        return "We do not know that purpose. Please use the buttons below."
+        return str(_UNKNOWN_PURPOSE), ""
     except ConsentError as exc:
-        return str(exc)
-    return ""
+        return str(exc), ""
+    return "", "1"
 
 
 # RFC 8058: the POST comes from a mail provider with no cookie and no CSRF token;
