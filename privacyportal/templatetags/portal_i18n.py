@@ -60,7 +60,8 @@ def isodatetime(value: Any) -> str:
     if not isinstance(parsed, datetime):
         return isodate(value)
     moment = _local(parsed)
-    return f"{format_date(moment, 'DATE_FORMAT')} {format_date(moment, 'H:i T')}".strip()
+    day, time = format_date(moment, "DATE_FORMAT"), format_date(moment, "H:i T")
+    return f"{day} {time}".strip()
 
 
 def _local(moment: datetime) -> datetime:
