@@ -27,6 +27,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -154,7 +155,7 @@ def _tell_requester(request: Any, notices: list[Notice]) -> None:
         request,
         "disclosures_recipients_told",
         "recipients_told",
-        change=request.get_type_display(),
+        change=request.type,  # a code: the template names it in the e-mail's language
         told=told,
         unreachable=unreachable,
     )
@@ -238,6 +239,8 @@ def _email(notice: Notice) -> None:
         to=notice.recipient.notice_email,
         template="disclosures_recipient_notice",
         context=notice_body(notice),
+        # To an organisation, in the portal's language, not a requester's.
+        language=settings.LANGUAGE_CODE,
     )
     _finish(notice, Notice.Status.SENT, "e-mailed through the outbox")
 

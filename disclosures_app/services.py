@@ -20,6 +20,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -327,4 +328,6 @@ def _tell_applicant(
                 "categories": list(item.categories),
                 "disclosed_at": row.disclosed_at.strftime("%Y-%m-%d"),
             },
+            # No request, so no language of theirs: the portal's own.
+            language=settings.LANGUAGE_CODE,
         )

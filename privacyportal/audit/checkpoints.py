@@ -173,6 +173,7 @@ def checkpoint_mail(*, actor: Any = None) -> int:
                 to=user.email,
                 template="audit_checkpoint",
                 context=context,
+                language=settings.LANGUAGE_CODE,  # staff read English
             )
         ]
         if queued:

@@ -8,6 +8,7 @@ so the same break found again the next night sends nothing new.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -62,6 +63,7 @@ def _alert(check: AuditVerification, detail: str) -> int:
             to=user.email,
             template=TEMPLATE,
             context=context,
+            language=settings.LANGUAGE_CODE,  # staff read English
         )
         for user in _officers()
     ]

@@ -429,13 +429,18 @@ def transition(
 
 
 def request_context(request: PrivacyRequest) -> dict:
-    """What every e-mail about a request may mention (JSON-serialisable)."""
+    """What every e-mail about a request may mention (JSON-serialisable).
+
+    Codes and ISO dates, not words: the e-mail is rendered later, in its own
+    language, where the templates turn them into labels and local dates
+    (``choice`` and ``isodate`` in privacyportal.templatetags.portal_i18n).
+    """
     zone = tz()
     legal = request.legal_due_at
     return {
         "reference": request.reference,
-        "type": request.get_type_display(),
-        "status": request.get_status_display(),
+        "type": request.type,
+        "status": request.status,
         "name": request.name,
         "due_date": request.due_at.astimezone(zone).date().isoformat(),
         "legal_due_date": legal.astimezone(zone).date().isoformat() if legal else "",
@@ -484,11 +489,19 @@ def privacy_officers() -> list[Any]:
 
 
 def email_staff(users: Iterable[Any], template: str, key: str, context: dict) -> int:
-    """Queue one e-mail per staff member; each key is sent at most once."""
+    """Queue one e-mail per staff member; each key is sent at most once.
+
+    Always in LANGUAGE_CODE: staff read one language, even when a public page
+    in another one caused the e-mail.
+    """
     sent = 0
     for user in users:
         queued = mail.queue_email(
-            key=f"{key}:to:{user.pk}", to=user.email, template=template, context=context
+            key=f"{key}:to:{user.pk}",
+            to=user.email,
+            template=template,
+            context=context,
+            language=settings.LANGUAGE_CODE,
         )
         sent += queued is not None
     return sent

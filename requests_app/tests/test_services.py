@@ -388,7 +388,7 @@ def test_gdpr_extension_adds_two_months_once_and_emails_reason(officer):
     assert request.extended_by == officer and request.extension_reason
     outbox.send_pending()
     (notice,) = [m for m in sent_to("ext@example.org") if "More time" in m.subject]
-    assert "Many systems" in notice.body and "2026-04-15" in notice.body
+    assert "Many systems" in notice.body and "15 Apr 2026" in notice.body
     with pytest.raises(services.RequestError, match="already extended"):
         services.request_extend(actor=officer, request=request, reason="again")
 
