@@ -256,12 +256,14 @@ class _HtmlRows:
         self.sink, self.title, self.number = sink, title, number
         self.keys: tuple | None = None
         self.kind = ""  # "table" or "list" once the first item is seen
+        self.tabular = False  # whether any item was a record (a table row)
 
     def add(self, item: Any) -> None:
         write, text = self.sink.write, self.sink.text
         if isinstance(item, dict):
             if self.kind != "table":
                 self._open("table")
+                self.tabular = True
             keys = tuple(item)
             if keys != self.keys:  # a row with other fields gets its own header
                 self.keys = keys
@@ -299,6 +301,8 @@ class _HtmlRows:
         self._close()
         if not count:
             self.sink.write(f'<p class="none">{escape(gettext("Nothing held."))}</p>')
+            return
+        if not self.tabular:  # a short list of values needs no count
             return
         words = ngettext("%(n)s record.", "%(n)s records.", count) % {"n": count}
         link = ""
