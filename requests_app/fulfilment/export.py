@@ -209,7 +209,6 @@ class _HtmlSink:
         self.path = path
         self.file = path.open("w", encoding="utf-8", buffering=_CHUNK)
         self.text = _Text()
-        self.regions = 0
 
     def write(self, html: str) -> None:
         self.file.write(html)
@@ -235,8 +234,7 @@ class _HtmlSink:
         self.write(f'<p class="value">{self.text(value)}</p>')
 
     def rows(self, title: str) -> _HtmlRows:
-        self.regions += 1
-        return _HtmlRows(self, title, self.regions)
+        return _HtmlRows(self, title)
 
     def close(self) -> None:
         self.file.close()
@@ -252,8 +250,8 @@ def _td(html: str) -> str:
 class _HtmlRows:
     """One list of records: a table (its own scroll box) or a bulleted list."""
 
-    def __init__(self, sink: _HtmlSink, title: str, number: int) -> None:
-        self.sink, self.title, self.number = sink, title, number
+    def __init__(self, sink: _HtmlSink, title: str) -> None:
+        self.sink, self.title = sink, title
         self.keys: tuple | None = None
         self.kind = ""  # "table" or "list" once the first item is seen
         self.tabular = False  # whether any item was a record (a table row)
