@@ -150,6 +150,7 @@ def export_build(*, package_id: int) -> BuildResult:
             subject=request.subject,
             path=_private_path(name),
             reference=request.reference,
+            language=request.language,
         )
     except Exception as exc:  # a source failed: recorded, retried, then flagged
         _remove_file(name)

@@ -128,7 +128,7 @@ def test_index_html_gives_the_article_15_information(tmp_path):
         "13 months",
         "our conference servers",
         "How to complain",
-        "calls: 3",
+        "3 records.",
         "PR-9",
     ):
         assert expected in index
