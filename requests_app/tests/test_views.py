@@ -160,7 +160,11 @@ def test_mail_to_an_unconfirmed_address_carries_no_text_from_the_filer():
 def test_agent_needs_name_and_email(post_form):
     response = post_form(FORM, payload(is_agent="on"))
     assert response.status_code == 400
-    assert response.content.count(b"Required when you act as an agent") == 2
+    # Next to each field, and once more in the summary at the top.
+    assert response.content.count(b"Required when you act as an agent") == 4
+    for field in (b"agent_name", b"agent_email"):
+        assert b'<ul class="errorlist" id="id_%s_error">' % field in response.content
+        assert b'href="#id_%s"' % field in response.content
 
 
 def test_oversized_body_is_refused(post_form):
