@@ -77,6 +77,14 @@ _REGION_MISSING = {
 }
 
 
+# Messages that say what to do, so each reads on its own in the error summary.
+EMAIL_INVALID = _("Enter an e-mail address like name@example.com.")
+
+
+def _required(message: Any, **more: Any) -> dict[str, Any]:
+    return {"required": message, **more}
+
+
 class CodeChoiceField(forms.ChoiceField):
     """A choice among fixed string codes, checked by one set look-up.
 
@@ -135,6 +143,10 @@ class RequestForm(forms.Form):
         label=_("What would you like us to do?"),
         choices=PrivacyRequest.Type.choices,
         widget=forms.RadioSelect,
+        error_messages=_required(
+            _("Choose what you would like us to do."),
+            invalid_choice=_("Choose one of the options."),
+        ),
         help_text=_(
             "Deleting includes what you posted publicly on our forums and blogs."
         ),
@@ -144,23 +156,38 @@ class RequestForm(forms.Form):
         max_length=200,
         validators=[single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages=_required(_("Enter your name.")),
     )
     email = forms.EmailField(
         label=_("Your e-mail address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages=_required(
+            _("Enter your e-mail address."), invalid=EMAIL_INVALID
+        ),
         help_text=_("We send a link to this address to confirm the request is yours."),
     )
     country = CodeChoiceField(
-        label=_("Country where you live"), choices=country_choices, codes=COUNTRY_CODES
+        label=_("Country where you live"),
+        choices=country_choices,
+        codes=COUNTRY_CODES,
+        error_messages=_required(
+            _("Choose the country where you live."),
+            invalid_choice=_("Choose a country from the list."),
+        ),
     )
     region = CodeChoiceField(
         label=_("State or province (United States and Canada only)"),
         choices=_REGION_CHOICES,
         required=False,
+        error_messages={
+            "invalid_choice": _("Choose a state or province from the list.")
+        },
     )
     relationship = forms.ChoiceField(
-        label=_("You are our…"), choices=PrivacyRequest.Relationship.choices
+        label=_("You are our…"),
+        choices=PrivacyRequest.Relationship.choices,
+        error_messages=_required(_("Choose how you know us.")),
     )
     details = forms.CharField(
         label=_("Details"),
@@ -168,6 +195,12 @@ class RequestForm(forms.Form):
         max_length=DETAILS_MAX,
         required=False,
         help_text=_details_help_lazy(),
+        error_messages={
+            "max_length": _(
+                "Keep the details to at most %(limit_value)s characters "
+                "(they have %(show_value)s)."
+            )
+        },
     )
     is_agent = forms.BooleanField(
         label=_("I am an authorised agent acting for someone else"), required=False
@@ -179,7 +212,10 @@ class RequestForm(forms.Form):
         validators=[single_line],
     )
     agent_email = forms.EmailField(
-        label=_("Agent's e-mail address"), max_length=254, required=False
+        label=_("Agent's e-mail address"),
+        max_length=254,
+        required=False,
+        error_messages={"invalid": EMAIL_INVALID},
     )
     # The registry decides which fields exist (sources may be added at
     # runtime). A callable is evaluated only when the select is rendered or a
@@ -275,13 +311,19 @@ class LostLinkForm(forms.Form):
         label=_("Your e-mail address"),
         max_length=254,
         help_text=_("The address you made the request with."),
+        error_messages=_required(
+            _("Enter the address you made the request with."), invalid=EMAIL_INVALID
+        ),
     )
     reference = forms.RegexField(
         label=_("Reference"),
         regex=r"^\s*[Pp][Rr]-\d{4}-\d{6}\s*$",
         max_length=30,
         help_text=_("As in our e-mails, e.g. PR-2026-000123."),
-        error_messages={"invalid": _("A reference looks like PR-2026-000123.")},
+        error_messages=_required(
+            _("Enter the reference of your request."),
+            invalid=_("A reference looks like PR-2026-000123."),
+        ),
     )
 
     def clean_reference(self) -> str:
