@@ -275,7 +275,22 @@ class RequestValidation(RequestForm):
     """
 
 
-RequestValidation.base_fields = _SharedFields(RequestForm.base_fields)
+def _without_help(fields: dict[str, forms.Field]) -> _SharedFields:
+    """The fields, those with help text as copies without it.
+
+    Binding a field tests its help text (``help_text or ""``), which makes a
+    lazy translation look itself up in the catalogue: four look-ups per POST
+    for text validation never shows.
+    """
+    shared = _SharedFields(fields)
+    for name, field in fields.items():
+        if field.help_text:
+            shared[name] = copy.copy(field)
+            shared[name].help_text = ""
+    return shared
+
+
+RequestValidation.base_fields = _without_help(RequestForm.base_fields)
 
 
 def _correction_choices() -> list[tuple[str, str]]:

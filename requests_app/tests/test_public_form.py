@@ -265,3 +265,12 @@ def test_typos_on_the_lost_link_form_do_not_use_up_the_new_links(client, setting
         {"email": "a@example.org", "reference": "PR-2026-000001"},
     )
     assert response.status_code == 200
+
+
+def test_validation_binds_no_help_text_the_page_shows():
+    # Binding tests help_text, which looks a lazy text up in the catalogue.
+    shared = RequestValidation.base_fields
+    assert shared["details"].help_text == "" and shared["email"].help_text == ""
+    assert shared["details"] is not RequestForm.base_fields["details"]
+    assert "5,000" in str(RequestForm.base_fields["details"].help_text)
+    assert shared["country"] is RequestForm.base_fields["country"]
