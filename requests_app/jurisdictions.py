@@ -1,8 +1,10 @@
 """Where a requester lives, reduced to the code that picks the legal clock.
 
 Codes: ``EU`` (EU and EEA), ``UK``, ``US-XX`` (a state), ``CA-XX`` (a Canadian
-province or territory), or the ISO country code itself; ``XX`` for a country
-the form does not list. DeadlineRule.jurisdictions lists these codes.
+province or territory), the ISO country code of a country with rules of its
+own (``RULE_COUNTRIES``), or ``XX`` for every other country (the company's
+policy applies). The request still stores the real ISO country code.
+DeadlineRule.jurisdictions lists these codes.
 
 ``jurisdiction_for`` is the one place a residence becomes a code: the public
 form, staff entry, the reports and the API all go through it. A sub-national
@@ -13,6 +15,7 @@ code falls back to its country's code when no rule names it
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django_countries import countries
 
 EEA = {
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU",
@@ -20,21 +23,16 @@ EEA = {
     "SE", "IS", "LI", "NO",
 }  # fmt: skip
 
-COUNTRIES = [
-    ("AT", "Austria"), ("AU", "Australia"), ("BE", "Belgium"), ("BG", "Bulgaria"),
-    ("BR", "Brazil"), ("CA", "Canada"), ("CH", "Switzerland"), ("CN", "China"),
-    ("CY", "Cyprus"), ("CZ", "Czechia"), ("DE", "Germany"), ("DK", "Denmark"),
-    ("EE", "Estonia"), ("ES", "Spain"), ("FI", "Finland"), ("FR", "France"),
-    ("GB", "United Kingdom"),
-    ("GR", "Greece"), ("HR", "Croatia"), ("HU", "Hungary"), ("IE", "Ireland"),
-    ("IN", "India"), ("IS", "Iceland"), ("IT", "Italy"), ("JP", "Japan"),
-    ("LI", "Liechtenstein"), ("LT", "Lithuania"), ("LU", "Luxembourg"),
-    ("LV", "Latvia"), ("MT", "Malta"), ("MX", "Mexico"), ("NL", "Netherlands"),
-    ("NO", "Norway"), ("NZ", "New Zealand"), ("PL", "Poland"), ("PT", "Portugal"),
-    ("RO", "Romania"), ("SE", "Sweden"), ("SG", "Singapore"), ("SI", "Slovenia"),
-    ("SK", "Slovakia"), ("US", "United States"), ("ZA", "South Africa"),
-    ("XX", "Another country"),
-]  # fmt: skip
+# Countries outside the EEA and the UK whose law has a deadline rule of its
+# own (the seeded DeadlineRules and NO_STATUTORY_PERIOD name these codes).
+# Every other country's requests carry ``XX``: the company policy applies.
+RULE_COUNTRIES = frozenset(
+    {"AU", "BR", "CA", "CH", "CN", "IN", "JP", "MX", "NZ", "SG", "US", "ZA"}
+)
+
+# Every ISO 3166-1 country the form offers, plus ``XX``, which requests filed
+# before the form listed every country may still carry.
+COUNTRY_CODES = frozenset(countries.countries) | {"XX"}
 
 US_STATES = [
     ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"),
@@ -82,7 +80,6 @@ NO_STATUTORY_PERIOD = {
     "XX": "The portal has no rule for this country",
 }
 
-_COUNTRY_CODES = {code for code, _ in COUNTRIES}
 _REGION_CODES = {
     country: {code for code, _ in regions} for country, regions in REGIONS.items()
 }
@@ -104,7 +101,7 @@ def jurisdiction_for(country: str, region: str = "") -> str:
         return "UK"
     if country in REGIONS:
         return f"{country}-{region}" if region else country
-    return country if country in _COUNTRY_CODES else "XX"
+    return country if country in RULE_COUNTRIES else "XX"
 
 
 def rule_chain(code: str) -> tuple[str, ...]:
@@ -118,31 +115,42 @@ def known_codes() -> list[tuple[str, str]]:
     codes = [("EU", "EU / EEA"), ("UK", "United Kingdom"), ("US", "US (no state)")]
     codes += [(f"US-{c}", f"US: {name}") for c, name in US_STATES]
     codes += [(f"CA-{c}", f"Canada: {name}") for c, name in CA_PROVINCES]
-    codes += [
-        (c, name) for c, name in COUNTRIES if c not in EEA and c not in {"GB", "US"}
-    ]
-    return codes
+    codes += sorted(
+        ((c, country_name(c)) for c in RULE_COUNTRIES - {"US"}), key=lambda c: c[1]
+    )
+    return [*codes, ("XX", OTHER_COUNTRIES)]
 
 
-_COUNTRY_NAMES = dict(COUNTRIES)
+OTHER_COUNTRIES = "Other countries"
 _STATE_NAMES = dict(US_STATES)
+_PROVINCE_NAMES = dict(CA_PROVINCES)
 _NAMED = {"EU": "EU / EEA", "UK": "United Kingdom", "US": "United States (no state)"}
+
+
+def country_name(code: str) -> str:
+    """An ISO country's name in the active language (staff pages are English)."""
+    return str(countries.name(code)) or "Another country"
 
 
 def jurisdiction_name(code: str) -> str:
     """A code as staff read it: "California (US)", "EU / EEA", "Brazil"."""
     if code in _NAMED:
         return _NAMED[code]
-    if code.startswith("US-") and code[3:] in _STATE_NAMES:
-        return f"{_STATE_NAMES[code[3:]]} (US)"
-    return _COUNTRY_NAMES.get(code, "Another country")
+    if code == "XX":
+        return OTHER_COUNTRIES
+    country, _, region = code.partition("-")
+    names = {"US": _STATE_NAMES, "CA": _PROVINCE_NAMES}.get(country, {})
+    if region in names:
+        return f"{names[region]} ({'US' if country == 'US' else 'Canada'})"
+    return country_name(code)
 
 
 def residence_name(country: str, region: str = "") -> str:
-    """Where the requester lives: "California, United States", "Germany"."""
-    name = _COUNTRY_NAMES.get(country, "Another country")
-    if country == "US" and region in _STATE_NAMES:
-        return f"{_STATE_NAMES[region]}, {name}"
+    """Where the requester lives: "California, United States of America", "Kenya"."""
+    name = country_name(country)
+    names = {"US": _STATE_NAMES, "CA": _PROVINCE_NAMES}.get(country, {})
+    if region in names:
+        return f"{names[region]}, {name}"
     return name
 
 

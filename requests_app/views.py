@@ -199,11 +199,13 @@ def lost_link(request: HttpRequest) -> HttpResponse:
     form = LostLinkForm(request.POST or None)
     if request.method in ("GET", "HEAD"):
         return render(request, "requests/lost_link.html", {"form": form})
-    valid = form.is_valid()
-    checks = [("lost-link", _ip(request), settings.REQUEST_RESEND_RATE)]
+    # As on the request form: a mistyped reference uses the allowance for
+    # mistakes, not the few new links an address may ask for.
+    ip, valid = _ip(request), form.is_valid()
+    checks = [("invalid", ip, settings.REQUEST_INVALID_RATE_PER_IP)]
     if valid:
-        email = form.cleaned_data["email"]
-        checks.append(("lost-link-email", email, settings.REQUEST_RESEND_RATE))
+        email, rate = form.cleaned_data["email"], settings.REQUEST_RESEND_RATE
+        checks = [("lost-link", ip, rate), ("lost-link-email", email, rate)]
     if not ratelimit.hits(checks):
         return _limited(request)
     if not valid:

@@ -126,9 +126,13 @@ def test_the_hour_is_rolling_so_a_clock_hour_boundary_sends_nothing_more():
 @pytest.mark.parametrize(
     ("email", "reference", "message"),
     [
-        ("not-an-address", "PR-2026-000001", b"Enter a valid email address"),
+        (
+            "not-an-address",
+            "PR-2026-000001",
+            b"Enter an e-mail address like name@example.com",
+        ),
         ("a@example.org", "2026-1", b"A reference looks like PR-2026-000123"),
-        ("a@example.org", "", b"This field is required"),
+        ("a@example.org", "", b"Enter the reference of your request"),
     ],
 )
 def test_bad_input_is_named_and_sends_nothing(client, email, reference, message):

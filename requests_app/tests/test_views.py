@@ -91,14 +91,14 @@ def test_csrf_is_enforced(post_form):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("email", "not-an-email", b"Enter a valid email address"),
-        ("type", "sell-my-soul", b"Select a valid choice"),
-        ("name", "", b"This field is required"),
+        ("email", "not-an-email", b"Enter an e-mail address like name@example.com"),
+        ("type", "sell-my-soul", b"Choose one of the options"),
+        ("name", "", b"Enter your name"),
         ("details", "x" * 5001, b"at most 5000 characters"),
         ("region", "", b"Choose your state"),
-        ("country", "ZZ", b"Select a valid choice"),
-        ("country", "", b"This field is required"),
-        ("region", "Narnia", b"Select a valid choice"),
+        ("country", "ZZ", b"Choose a country from the list"),
+        ("country", "", b"Choose the country where you live"),
+        ("region", "Narnia", b"Choose a state or province from the list"),
     ],
 )
 def test_bad_fields_show_a_message_next_to_them(post_form, field, value, message):
@@ -160,7 +160,11 @@ def test_mail_to_an_unconfirmed_address_carries_no_text_from_the_filer():
 def test_agent_needs_name_and_email(post_form):
     response = post_form(FORM, payload(is_agent="on"))
     assert response.status_code == 400
-    assert response.content.count(b"Required when you act as an agent") == 2
+    # Next to each field, and once more in the summary at the top.
+    assert response.content.count(b"Required when you act as an agent") == 4
+    for field in (b"agent_name", b"agent_email"):
+        assert b'<ul class="errorlist" id="id_%s_error">' % field in response.content
+        assert b'href="#id_%s"' % field in response.content
 
 
 def test_oversized_body_is_refused(post_form):
