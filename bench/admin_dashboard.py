@@ -41,7 +41,7 @@ TYPES = [
 REQUESTS = """
 INSERT INTO requests_app_privacyrequest (
     reference, type, status, channel, email, name, country, region,
-    jurisdiction, relationship, details, is_agent, agent_name, agent_email,
+    jurisdiction, relationship, details, is_agent, agent_name, agent_email, language,
     received_at, due_at, policy_due_at, paused_days, alert_stage,
     extension_reason, outcome_summary, denial_reason, denial_legal_basis,
     staff_notes, verified_at, needs_attention, closed_at, completed_at, paused_at
@@ -52,7 +52,7 @@ SELECT
          THEN (%(closed)s::text[])[1 + g %% 10]
          ELSE (%(open)s::text[])[1 + g %% 5] END,
     'web', 'r' || g || '@' || %(domain)s, 'Bench Person', 'DE', '',
-    (%(places)s::text[])[1 + g %% 10], 'customer', '', false, '', '',
+    (%(places)s::text[])[1 + g %% 10], 'customer', '', false, '', '', 'en-gb',
     received, received + interval '30 days', received + interval '30 days', 0, 0,
     '', '', '', '', '',
     CASE WHEN age > %(open_days)s OR g %% 5 > 0 THEN received + interval '2 hours' END,

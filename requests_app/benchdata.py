@@ -13,7 +13,7 @@ TABLE = "requests_app_privacyrequest"
 INSERT = """
 INSERT INTO requests_app_privacyrequest (
     reference, type, status, channel, email, name, country, region,
-    jurisdiction, relationship, details, is_agent, agent_name, agent_email,
+    jurisdiction, relationship, details, is_agent, agent_name, agent_email, language,
     received_at, due_at, policy_due_at, legal_due_at, paused_days,
     alert_stage, next_alert_at, extension_reason, outcome_summary,
     denial_reason, denial_legal_basis, staff_notes, verified_at, needs_attention,
@@ -24,7 +24,7 @@ SELECT
     (ARRAY['access','erasure','rectification','objection'])[1 + g %% 4],
     %(status)s, 'web',
     'bench' || %(tag)s || '-' || g || '@example.org', 'Bench Person', 'DE', '',
-    'EU', 'customer', '', false, '', '',
+    'EU', 'customer', '', false, '', '', 'en-gb',
     now() - make_interval(secs => %(age_s)s + (g %% 1000)),
     now() + make_interval(days => %(due_days)s) + make_interval(secs => g %% 997),
     now() + make_interval(days => %(due_days)s),
