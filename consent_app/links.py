@@ -90,12 +90,13 @@ def _rate_limited(email: str) -> bool:
     return not fastcache.hits("consent", [("link-email", email, limit)])
 
 
-def preference_link_request(*, email: str) -> bool:
+def preference_link_request(*, email: str, language: str = "") -> bool:
     """Send a preference-centre link if the address is known.
 
     Runs in a task (see ``preference_link_request_async``), so the public page
     does the same work, in the same time, for known and unknown addresses.
-    Returns whether an e-mail was queued.
+    Returns whether an e-mail was queued. ``language`` is the page's, so the
+    e-mail reads like the page that asked for it.
     """
     from privacyportal.mail import queue_email, secret_link
 
@@ -116,6 +117,7 @@ def preference_link_request(*, email: str) -> bool:
                 "url": secret_link("consent.link", row.pk),
                 "days": settings.CONSENT_PREFERENCE_LINK_DAYS,
             },
+            language=language or subject.language or None,
         )
         audit.record(
             "consent.preference_link.sent",
@@ -126,13 +128,13 @@ def preference_link_request(*, email: str) -> bool:
     return True
 
 
-def preference_link_request_async(*, email: str) -> None:
+def preference_link_request_async(*, email: str, language: str = "") -> None:
     """What the public view calls: one enqueue, whoever the address belongs to."""
     from consent_app.tasks import preference_link_task
     from privacyportal.tasks import enqueue
 
     # Kept if the broker is down: the address exists nowhere else yet.
-    enqueue(preference_link_task, email, keep=True)
+    enqueue(preference_link_task, email, language, keep=True)
 
 
 # --- one-click unsubscribe (RFC 8058) ---------------------------------------------

@@ -169,14 +169,19 @@ def campaign_run_batch(*, campaign_id: int, batch_size: int | None = None) -> in
             _recipients()
             .filter(pk__gt=campaign.cursor)
             .order_by("pk")
-            .values_list("pk", "email")[:size]
+            .values_list("pk", "email", "language")[:size]
         )
         context = _notice_context(campaign.version)
         queued = 0
-        for pk, email in rows:
+        for pk, email, language in rows:
             key = f"consent-policy-{campaign.version_id}-{pk}"
             if queue_email(
-                key=key, to=email, template="consent_policy_changed", context=context
+                key=key,
+                to=email,
+                template="consent_policy_changed",
+                context=context,
+                # A job has no page language: the person's own, else the default.
+                language=language or settings.LANGUAGE_CODE,
             ):
                 queued += 1
         _advance(campaign, rows, queued)

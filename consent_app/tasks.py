@@ -32,8 +32,8 @@ def links_purge_task() -> int:
 
 
 @shared_task(name="consent_app.tasks.preference_link_task")
-def preference_link_task(email: str) -> bool:
-    """A preference-centre link asked for on the public page."""
+def preference_link_task(email: str, language: str = "") -> bool:
+    """A preference-centre link asked for on the public page (in its language)."""
     from consent_app.links import preference_link_request
 
-    return preference_link_request(email=email)
+    return preference_link_request(email=email, language=language)

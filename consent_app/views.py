@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -50,7 +51,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not _ip_allowed(request):
         return render(request, "requests/rate_limited.html", status=429)
     if request.method == "POST" and form.is_valid():
-        links.preference_link_request_async(email=form.cleaned_data["email"])
+        links.preference_link_request_async(
+            email=form.cleaned_data["email"], language=translation.get_language()
+        )
         return render(request, "consent/link_sent.html", {"days": days})
     return render(request, "consent/preferences.html", {"form": form, "days": days})
 

@@ -47,6 +47,9 @@ class DataSubject(models.Model):
     # (db_default: rows inserted by bulk SQL — imports, benchmarks — get False too.)
     # A marketing opt-out received as a request (recorded even with no consent yet).
     marketing_opted_out_at = models.DateTimeField(null=True, blank=True)
+    # The language they last confirmed a request in: e-mails not about one
+    # request (a policy change) are written in it. Empty: LANGUAGE_CODE.
+    language = models.CharField(max_length=10, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -134,7 +134,8 @@ def erasure_approve(*, actor: Any, request: PrivacyRequest) -> PrivacyRequest:
                 request,
                 "fulfilment_erasure_scheduled",
                 "erasure_scheduled",
-                run_after=when,
+                # ISO: the e-mail shows it as a date in the requester's language.
+                run_after=run_after.isoformat(),
                 link=common.status_link(request, now),
             )
         if settings.ERASURE_DELAY_HOURS == 0:
@@ -542,7 +543,8 @@ def _lists(steps: list[SourceOutcome]) -> tuple[list[dict], list[dict]]:
     for s in steps:
         row = {"source": s.label or s.source_key, "detail": s.detail, "items": s.items}
         if s.outcome in {Outcome.DELETED, Outcome.ANONYMISED}:
-            removed.append({**row, "how": s.get_outcome_display().lower()})
+            # The code: the e-mail names it in the requester's language.
+            removed.append({**row, "how": s.outcome})
         elif s.outcome == Outcome.RETAINED:
             kept.append({**row, "reason": s.reason, "legal_basis": s.legal_basis})
     return removed, kept
