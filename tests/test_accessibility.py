@@ -161,8 +161,9 @@ def transactional_db(django_db_setup, django_db_blocker) -> Iterator[None]:
     """
     from django.core.management import call_command
 
-    yield
+    # Open for the whole module: the live server's thread reads and writes too.
     with django_db_blocker.unblock():
+        yield
         call_command("flush", interactive=False, verbosity=0)
 
 
@@ -217,12 +218,31 @@ def _fresh_rate_limits() -> Iterator[None]:
     cache.clear()
 
 
-def _open(browser: Any, width: int) -> Any:
-    # bypass_csp: the site allows no inline script; axe is the test's script.
-    context = browser.new_context(
-        viewport={"width": width, "height": HEIGHT}, bypass_csp=True
-    )
-    return context.new_page()
+@pytest.fixture(scope="module")
+def tabs(browser) -> Iterator[dict[int, Any]]:
+    """One page per width for the module: a new page costs more than a check.
+
+    bypass_csp: the site allows no inline script; axe is the test's script.
+    """
+    opened = {}
+    for width in WIDTHS:
+        context = browser.new_context(
+            viewport={"width": width, "height": HEIGHT}, bypass_csp=True
+        )
+        opened[width] = context.new_page()
+    yield opened
+    for page in opened.values():
+        page.context.close()
+
+
+@pytest.fixture
+def tab(tabs, request) -> Iterator[Any]:
+    """The page for this test's width, without the last test's cookies or routes."""
+    callspec = getattr(request.node, "callspec", None)
+    page = tabs[callspec.params["width"] if callspec else WIDTHS[0]]
+    page.context.clear_cookies()
+    yield page
+    page.unroute_all(behavior="ignoreErrors")
 
 
 def _with_lang(path: str, lang: str) -> str:
@@ -316,18 +336,14 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "width", "lang"), CASES)
-def test_page_is_accessible(browser, site, settings, name, width, lang):
-    page = _open(browser, width)
-    try:
-        if name in SPECIAL:
-            SPECIAL[name](page, site, lang, settings)
-        else:
-            PAGES[name](page, site, lang)
-        lang_attr = page.get_attribute("html", "lang")
-        violations = a11y.blocking(a11y.run_axe(page))
-        overflow = a11y.horizontal_overflow(page, width) if width < 400 else ""
-    finally:
-        page.context.close()
+def test_page_is_accessible(tab, site, settings, name, width, lang):
+    if name in SPECIAL:
+        SPECIAL[name](tab, site, lang, settings)
+    else:
+        PAGES[name](tab, site, lang)
+    lang_attr = tab.get_attribute("html", "lang")
+    violations = a11y.blocking(a11y.run_axe(tab))
+    overflow = a11y.horizontal_overflow(tab, width) if width < 400 else ""
     assert lang_attr == lang, f"<html lang> is {lang_attr!r}, the page asked {lang}"
     assert not violations, (
         f"{name} at {width}px ({lang}): serious/critical axe violations\n"
@@ -353,18 +369,13 @@ BROKEN = """
 """
 
 
-def test_harness_reports_a_broken_page(browser, site):
-    page = _open(browser, 390)
-    try:
-        page.goto(site.url + "/")
-        page.evaluate(BROKEN)
-        violations = a11y.blocking(a11y.run_axe(page))
-        overflow = a11y.horizontal_overflow(page, 390)
-    finally:
-        page.context.close()
-    rules = {v["id"]: v for v in violations}
-    assert {"image-alt", "button-name", "target-size"} <= set(rules)
+def test_harness_reports_a_broken_page(tab, site):
+    tab.goto(site.url + "/")
+    tab.evaluate(BROKEN)
+    violations = a11y.blocking(a11y.run_axe(tab))
+    rules = {v["id"] for v in violations}
+    assert {"image-alt", "button-name", "target-size"} <= rules
     report = a11y.describe(violations)
     assert "#a11y-no-alt" in report and "image-alt (critical)" in report
     assert "#a11y-tiny" in report
-    assert "div#a11y-wide" in overflow
+    assert "div#a11y-wide" in a11y.horizontal_overflow(tab, 390)
