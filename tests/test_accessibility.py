@@ -5,10 +5,14 @@ in English and German, and must have no serious or critical axe violation
 under WCAG 2.0/2.1 A+AA and 2.2 AA (target size included), and must not
 scroll sideways on the phone.
 
-One browser and one live server for the module; each test gets a fresh
-browser context. The pages' data is made once, through the services, and
+One browser, one live server and one tab per width for the module (a new
+tab costs more than a check); each test starts without the last one's cookies
+and request routes. The pages' data is made once, through the services, and
 committed (the server thread reads it); the module flushes it at the end, as
 a transactional test would.
+
+Run alone: ``pytest tests/test_accessibility.py`` (axe-core comes from
+``npm ci``, which ``make test`` runs).
 """
 
 from __future__ import annotations
@@ -168,7 +172,7 @@ def transactional_db(django_db_setup, django_db_blocker) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def site(transactional_db, django_db_blocker, tmp_path_factory) -> Iterator[Site]:
+def site(transactional_db, tmp_path_factory) -> Iterator[Site]:
     from django.test import override_settings
     from pytest_django.live_server_helper import LiveServer
 
@@ -177,9 +181,8 @@ def site(transactional_db, django_db_blocker, tmp_path_factory) -> Iterator[Site
     server = LiveServer("localhost")
     server._live_server_modified_settings.enable()
     try:
-        with django_db_blocker.unblock():
-            built = Site(url=server.url)
-            _make_data(built)
+        built = Site(url=server.url)
+        _make_data(built)
         yield built
     finally:
         server._live_server_modified_settings.disable()
@@ -249,7 +252,9 @@ def _with_lang(path: str, lang: str) -> str:
     return f"{path}{'&' if '?' in path else '?'}lang={lang}"
 
 
-def _submit(page: Any, form: str = "main form", fill: dict[str, str] | None = None):
+def _submit(
+    page: Any, form: str = "main form", fill: dict[str, str] | None = None
+) -> Any:
     """Send a form as a person would, skipping the browser's own checks."""
     for name, value in (fill or {}).items():
         page.fill(f"{form} [name={name}]", value)
