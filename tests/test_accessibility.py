@@ -295,8 +295,9 @@ def _bad_request(page: Any, site: Site, lang: str) -> Any:
 
 
 def _rate_limited(page: Any, site: Site, lang: str, settings: Any) -> Any:
-    settings.REQUEST_RESEND_RATE = 0  # the first post is already one too many
-    return _then_submit("/privacy/request/lost-link/")(page, site, lang)
+    # The first valid post is already one too many (a refused form may not count).
+    settings.REQUEST_RESEND_RATE = 0
+    return _then_submit("/privacy/request/lost-link/", **LOST_LINK)(page, site, lang)
 
 
 LOST_LINK = {"email": "ada@example.org", "reference": "PR-2026-000001"}
