@@ -57,9 +57,16 @@ check: $(VENV)/.dev-installed
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Test-only JavaScript (axe-core for tests/test_accessibility.py), exactly as
+# package-lock.json pins it; reinstalled only when the lock file changes.
+node_modules/.installed: package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is missing (apt-get install nodejs npm); the accessibility tests need it" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
+
 ## Lint, Django checks, migrations check and the whole test suite.
 ## Uses PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set.
-test: lint check
+test: lint check node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks against PostgreSQL (DATABASE_URL): `make bench` or `make bench BENCH=name`.

@@ -104,3 +104,56 @@ def test_every_test_folder_is_collected_by_make_test():
         if ".venv" not in p.parts and "var" not in p.parts
     }
     assert folders <= set(paths), folders - set(paths)
+
+
+def npm_block() -> str:
+    """The lines of .ci/run between its npm markers, as a script of its own."""
+    text = CI_RUN.read_text()
+    start = text.index("# --- npm: begin ---")
+    end = text.index("# --- npm: end ---")
+    return "set -uo pipefail\n" + text[start:end]
+
+
+def run_npm_block(env: dict, npm: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", "-c", npm_block()],
+        env={**env, "NPM": str(npm)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_missing_npm_is_installed_with_apt(tmp_path):
+    npm = tmp_path / "npm"
+    done = run_npm_block(fake_apt(tmp_path, creates=npm), npm)
+    assert done.returncode == 0, done.stderr
+    assert "install -y -qq nodejs npm" in (tmp_path / "apt.log").read_text()
+
+
+def test_present_npm_installs_nothing(tmp_path):
+    npm = tmp_path / "npm"
+    npm.write_text("#!/bin/sh\n")
+    npm.chmod(0o755)
+    done = run_npm_block(fake_apt(tmp_path, creates=None), npm)
+    assert done.returncode == 0
+    assert not (tmp_path / "apt.log").exists()
+
+
+def test_npm_install_that_fails_stops_ci_with_a_message(tmp_path):
+    npm = tmp_path / "npm"
+    done = run_npm_block(fake_apt(tmp_path, creates=None, fails=True), npm)
+    assert done.returncode != 0
+    assert "FAILED to install Debian's nodejs and npm" in done.stderr
+
+
+def test_make_test_installs_node_packages_from_the_lock_file():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "node_modules/.installed: package-lock.json" in makefile
+    assert "npm ci" in makefile
+    test_rule = next(line for line in makefile.splitlines() if line.startswith("test:"))
+    assert "node_modules/.installed" in test_rule
+    assert CI_RUN.read_text().index("# --- npm: end ---") < CI_RUN.read_text().rindex(
+        "\nmake test"
+    )
