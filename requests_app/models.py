@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from privacyportal.registry import Outcome
 from privacyportal.subjects.models import DataSubject
@@ -224,10 +225,10 @@ CLOCK_STATUSES = ("verified", "in_progress", "needs_info")
 
 
 class DenialCategory(models.TextChoices):
-    NOT_VERIFIABLE = "not_verifiable", "Identity could not be verified"
-    NOT_CONSUMER = "not_consumer", "Not made by the person or their authorised agent"
-    EXEMPT = "exempt", "An exemption applies"
-    OTHER = "other", "Other reason"
+    NOT_VERIFIABLE = "not_verifiable", _("Identity could not be verified")
+    NOT_CONSUMER = "not_consumer", _("Not made by the person or their authorised agent")
+    EXEMPT = "exempt", _("An exemption applies")
+    OTHER = "other", _("Other reason")
 
 
 class PrivacyRequestQuerySet(models.QuerySet):
@@ -259,41 +260,41 @@ class PrivacyRequestQuerySet(models.QuerySet):
 
 class PrivacyRequest(models.Model):
     class Type(models.TextChoices):
-        ACCESS = "access", "See my information (access)"
-        RECTIFICATION = "rectification", "Correct my information"
-        ERASURE = "erasure", "Delete my information"
-        RESTRICTION = "restriction", "Restrict how it is used"
-        OBJECTION = "objection", "Object to how it is used"
-        MARKETING_OPT_OUT = "marketing_opt_out", "Stop marketing"
-        COMPLAINT = "complaint", "Make a complaint"
+        ACCESS = "access", _("See my information (access)")
+        RECTIFICATION = "rectification", _("Correct my information")
+        ERASURE = "erasure", _("Delete my information")
+        RESTRICTION = "restriction", _("Restrict how it is used")
+        OBJECTION = "objection", _("Object to how it is used")
+        MARKETING_OPT_OUT = "marketing_opt_out", _("Stop marketing")
+        COMPLAINT = "complaint", _("Make a complaint")
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        VERIFIED = "verified", "Verified"
-        IN_PROGRESS = "in_progress", "In progress"
-        NEEDS_INFO = "needs_info", "Waiting for the requester"
-        COMPLETED = "completed", "Completed"
-        PARTIALLY_COMPLETED = "partially_completed", "Partially completed"
-        DENIED = "denied", "Denied"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        CLOSED_UNVERIFIED = "closed_unverified", "Closed (never verified)"
+        RECEIVED = "received", _("Received")
+        VERIFIED = "verified", _("Verified")
+        IN_PROGRESS = "in_progress", _("In progress")
+        NEEDS_INFO = "needs_info", _("Waiting for the requester")
+        COMPLETED = "completed", _("Completed")
+        PARTIALLY_COMPLETED = "partially_completed", _("Partially completed")
+        DENIED = "denied", _("Denied")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        CLOSED_UNVERIFIED = "closed_unverified", _("Closed (never verified)")
         # A second filing of an open request: linked, never worked twice.
-        DUPLICATE = "duplicate", "Duplicate"
+        DUPLICATE = "duplicate", _("Duplicate")
 
     class Channel(models.TextChoices):
-        WEB = "web", "Web form"
-        PHONE = "phone", "Phone"
-        LETTER = "letter", "Letter"
-        EMAIL = "email", "E-mail"
+        WEB = "web", _("Web form")
+        PHONE = "phone", _("Phone")
+        LETTER = "letter", _("Letter")
+        EMAIL = "email", _("E-mail")
         # Created by the portal itself (a child flagged under 13).
-        SYSTEM = "system", "Automatic"
+        SYSTEM = "system", _("Automatic")
 
     class Relationship(models.TextChoices):
-        CUSTOMER = "customer", "Customer or user"
-        VISITOR = "visitor", "Website visitor"
-        APPLICANT = "applicant", "Job applicant"
-        EMPLOYEE = "employee", "Employee or former employee"
-        OTHER = "other", "Other"
+        CUSTOMER = "customer", _("Customer or user")
+        VISITOR = "visitor", _("Website visitor")
+        APPLICANT = "applicant", _("Job applicant")
+        EMPLOYEE = "employee", _("Employee or former employee")
+        OTHER = "other", _("Other")
 
     class Alert(models.IntegerChoices):
         NONE = 0, "none"
@@ -510,16 +511,16 @@ class RequestEvent(models.Model):
     """One entry of a request's timeline; messages to or from the requester too."""
 
     class Kind(models.TextChoices):
-        STATUS = "status", "Status change"
-        CREATED = "created", "Created"
-        ASSIGNED = "assigned", "Assigned"
-        EXTENDED = "extended", "Deadline extended"
-        QUESTION = "question", "Question to the requester"
-        ANSWER = "answer", "Answer from the requester"
-        EMAIL = "email", "E-mail sent"
-        NOTE = "note", "Note"
-        OPT_OUT = "opt_out", "Marketing opt-out"
-        DUPLICATE = "duplicate", "Duplicate filed"
+        STATUS = "status", _("Status change")
+        CREATED = "created", _("Created")
+        ASSIGNED = "assigned", _("Assigned")
+        EXTENDED = "extended", _("Deadline extended")
+        QUESTION = "question", _("Question to the requester")
+        ANSWER = "answer", _("Answer from the requester")
+        EMAIL = "email", _("E-mail sent")
+        NOTE = "note", _("Note")
+        OPT_OUT = "opt_out", _("Marketing opt-out")
+        DUPLICATE = "duplicate", _("Duplicate filed")
 
     request = models.ForeignKey(
         PrivacyRequest, on_delete=models.CASCADE, related_name="events"
@@ -577,9 +578,9 @@ class SourceOutcome(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed (needs attention)"
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed (needs attention)")
 
     request = models.ForeignKey(
         PrivacyRequest, on_delete=models.CASCADE, related_name="outcomes"
@@ -694,9 +695,9 @@ class RectificationItem(models.Model):
     """One correction the requester asked for, and the staff decision on it."""
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Waiting for a decision"
-        APPLIED = "applied", "Corrected"
-        REJECTED = "rejected", "Not corrected"
+        PROPOSED = "proposed", _("Waiting for a decision")
+        APPLIED = "applied", _("Corrected")
+        REJECTED = "rejected", _("Not corrected")
 
     request = models.ForeignKey(
         PrivacyRequest, on_delete=models.CASCADE, related_name="corrections"

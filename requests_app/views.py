@@ -27,7 +27,7 @@ from consent_app.gpc import gpc_requested, honour_gpc
 from privacyportal.audit.services import Actor
 from privacyportal.netaddr import client_ip
 from privacyportal.tasks import enqueue
-from requests_app import ratelimit, services
+from requests_app import public_words, ratelimit, services
 from requests_app.forms import (
     AnswerForm,
     CorrectionForm,
@@ -53,6 +53,7 @@ def _limited(request: HttpRequest) -> HttpResponse:
 
 def _invalid_link(request: HttpRequest, token: str, *, expired: bool) -> HttpResponse:
     # One page for unknown, used and expired links; only the status code differs.
+    # (A used verification link of a verified request gets _already_confirmed.)
     return render(
         request,
         "requests/link_invalid.html",
@@ -146,10 +147,20 @@ def opted_out(request: HttpRequest) -> HttpResponse:
     return render(request, "requests/opted_out.html")
 
 
+def _already_confirmed(request: HttpRequest) -> HttpResponse:
+    # Says where the status is, never what the request is: a forwarded or
+    # leaked old e-mail must not show its reference, name or type.
+    return render(request, "requests/already_confirmed.html")
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def verify(request: HttpRequest, token: str) -> HttpResponse:
-    """GET asks for a click (mail scanners prefetch links); POST verifies."""
+    """GET asks for a click (mail scanners prefetch links); POST verifies.
+
+    A link whose request is verified already (opened again, or "Confirm"
+    pressed twice) says so; any other bad link gets the neutral page.
+    """
     try:
         if request.method in ("GET", "HEAD"):
             link = services.link_find(
@@ -159,18 +170,20 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
                 raise LinkInvalid("already verified")
             # What is being confirmed, so a request someone else filed for
             # this address is recognised, not confirmed blindly.
+            req = link.request
             context = {
                 "token": token,
-                "req": link.request,
-                "corrections": link.request.corrections.all(),
+                "req": req,
+                "place": public_words.place(req.country, req.region),
+                "corrections": req.corrections.all(),
             }
             return render(request, "requests/verify.html", context)
         verified, status_token = services.request_verify(token=token)
         honour_gpc(request, verified.subject)
-    except LinkExpired:
-        return _invalid_link(request, token, expired=True)
-    except LinkInvalid:
-        return _invalid_link(request, token, expired=False)
+    except LinkInvalid as exc:
+        if services.verify_link_confirmed(token):
+            return _already_confirmed(request)
+        return _invalid_link(request, token, expired=isinstance(exc, LinkExpired))
     return redirect("requests:status", token=status_token)
 
 
@@ -219,6 +232,16 @@ def _status_link(token: str) -> RequestLink:
     return services.link_find(token, RequestLink.Purpose.STATUS, now=timezone.now())
 
 
+def _described(form: AnswerForm, question: str) -> AnswerForm:
+    """The answer box is described by its question (and its error, if any)."""
+    described = (["question-text"] if question else []) + (
+        ["answer-errors"] if form.errors else []
+    )
+    if described:
+        form.fields["answer"].widget.attrs["aria-describedby"] = " ".join(described)
+    return form
+
+
 def _status_page(
     request: HttpRequest,
     token: str,
@@ -232,17 +255,26 @@ def _status_page(
     req = link.request
     honour_gpc(request, req.subject)
     can_cancel = bool(req.erasure_approved_at and not req.erasure_started_at)
+    events = list(req.events.filter(public=True).order_by("at", "id"))
+    question = public_words.pending_question(req, events)
     context = {
         "req": req,
         "token": token,
-        "public_events": req.events.filter(public=True).order_by("at", "id"),
+        "status_words": public_words.status_words(req.status),
+        # A stopped clock (UK/EU law): the due date moves when they answer.
+        "clock_paused": req.paused_at is not None,
+        "question": question,
+        "public_entries": public_words.entries(req, events),
         "can_withdraw": req.is_open and not req.erasure_started_at,
         "can_cancel_erasure": can_cancel and req.is_open,
-        "answer_form": answer_form or AnswerForm(),
+        "answer_form": _described(answer_form or AnswerForm(), question),
         "correction_form": correction_form or CorrectionForm(),
         "can_correct": req.type == PrivacyRequest.Type.RECTIFICATION and req.is_open,
         "corrections": req.corrections.all(),
-        "outcomes": req.outcomes.filter(status=SourceOutcome.Status.DONE),
+        "outcomes": [
+            (o, public_words.outcome_words(o.outcome))
+            for o in req.outcomes.filter(status=SourceOutcome.Status.DONE)
+        ],
         "error": error,
     }
     return render(request, "requests/status.html", context, status=code)

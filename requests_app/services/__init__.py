@@ -8,6 +8,7 @@ from requests_app.services.common import (
     RequestError,
     TransitionError,
     link_find,
+    verify_link_confirmed,
 )
 from requests_app.services.intake import (
     Submission,
@@ -68,4 +69,5 @@ __all__ = [
     "submission_process",
     "submissions_drain",
     "submissions_redispatch",
+    "verify_link_confirmed",
 ]

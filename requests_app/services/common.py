@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from privacyportal import audit, mail, roles
 from privacyportal.audit.services import as_actor
@@ -280,6 +281,21 @@ def link_find(token: str, purpose: str, *, now: datetime) -> RequestLink:
     return link
 
 
+def verify_link_confirmed(token: str) -> bool:
+    """Whether a verification token belongs to a request already verified.
+
+    Only the holder of the (256-bit) token can ask, so saying "already
+    confirmed" to them tells nothing new; an unknown token says nothing.
+    """
+    if not token or len(token) > 100:
+        return False
+    return RequestLink.objects.filter(
+        token_hash=hash_token(token),
+        purpose=RequestLink.Purpose.VERIFY,
+        request__verified_at__isnull=False,
+    ).exists()
+
+
 def status_url(token: str) -> str:
     return settings.SITE_URL + reverse("requests:status", args=[token])
 
@@ -397,9 +413,14 @@ def transition(
     """
     expected = request.status
     if expected not in TRANSITIONS[to]:
+        # Shown to the requester too (status page), in the page's language.
         raise TransitionError(
-            f"{request.reference}: cannot go from "
-            f"{S(expected).label.lower()} to {S(to).label.lower()}"
+            gettext("%(reference)s: cannot go from %(from)s to %(to)s")
+            % {
+                "reference": request.reference,
+                "from": S(expected).label.lower(),
+                "to": S(to).label.lower(),
+            }
         )
     if to in FINAL:
         fields.setdefault("next_alert_at", None)
@@ -408,7 +429,10 @@ def transition(
         status=to, **fields
     )
     if updated != 1:
-        raise TransitionError(f"{request.reference} was changed by someone else")
+        raise TransitionError(
+            gettext("%(reference)s was changed by someone else")
+            % {"reference": request.reference}
+        )
     for name, value in {"status": to, **fields}.items():
         setattr(request, name, value)
     event(

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from privacyportal.audit.services import Actor
 from requests_app import calendars, deadlines
@@ -203,7 +204,7 @@ def request_answer(*, request: PrivacyRequest, answer: str, actor: Any) -> None:
     """The requester answers; a paused clock resumes with the pause added."""
     answer = answer.strip()
     if not answer:
-        raise RequestError("The answer is empty.")
+        raise RequestError(gettext("The answer is empty."))
     now = timezone.now()
     with atomic():
         _locked(request)
@@ -211,7 +212,8 @@ def request_answer(*, request: PrivacyRequest, answer: str, actor: Any) -> None:
         # the way for an answer (verified -> in progress is staff's move).
         if request.status != S.NEEDS_INFO:
             raise TransitionError(
-                f"{request.reference}: there is no question waiting for an answer"
+                gettext("%(reference)s: there is no question waiting for an answer")
+                % {"reference": request.reference}
             )
         fields: dict[str, Any] = {"paused_at": None}
         if request.paused_at:
@@ -261,7 +263,9 @@ def request_withdraw(*, request: PrivacyRequest, actor: Any) -> None:
     with atomic():
         _locked(request)
         if request.erasure_started_at is not None:
-            raise RequestError("The deletion has started and can no longer be stopped.")
+            raise RequestError(
+                gettext("The deletion has started and can no longer be stopped.")
+            )
         common.transition(
             request,
             S.WITHDRAWN,

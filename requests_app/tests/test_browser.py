@@ -31,7 +31,8 @@ def test_file_verify_and_follow_a_request_in_the_browser(page, live_server, sett
     page.click("text=Confirm my request")
     page.wait_for_selector("text=Your request PR-")
     body = page.inner_text("main")
-    assert "Delete my information" in body and "Verified" in body
+    assert "Delete my information" in body
+    assert "Confirmed, waiting to be handled" in body
     assert "We will answer by" in body
 
     outbox.send_pending()
