@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from privacyportal.subjects.models import DataSubject
 
@@ -177,8 +178,9 @@ class ConsentEvent(models.Model):
     """One grant or withdrawal: the ledger. Never changed except by redaction."""
 
     class Action(models.TextChoices):
-        GRANTED = "granted", _("Granted")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        # Context: "Withdrawn" of a consent and of a request differ in gender.
+        GRANTED = "granted", pgettext_lazy("consent", "Granted")
+        WITHDRAWN = "withdrawn", pgettext_lazy("consent", "Withdrawn")
 
     subject = models.ForeignKey(
         DataSubject, on_delete=models.PROTECT, related_name="consent_events"

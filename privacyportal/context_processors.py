@@ -9,6 +9,7 @@ def portal(request: HttpRequest) -> dict:
     return {
         "SITE_URL": settings.SITE_URL,
         "PORTAL_NAME": "Privacy Portal",
+        "PRIVACY_CONTACT": settings.PRIVACY_CONTACT_EMAIL,
         "LANGUAGE_SWITCH": _language_switch(),
     }
 

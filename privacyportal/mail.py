@@ -123,7 +123,11 @@ def sending_here() -> Iterator[None]:
 def render(
     template: str, context: dict, language: str | None = None
 ) -> tuple[str, str, str | None]:
-    full = {"SITE_URL": settings.SITE_URL, **context}
+    full = {
+        "SITE_URL": settings.SITE_URL,
+        "PRIVACY_CONTACT": settings.PRIVACY_CONTACT_EMAIL,
+        **context,
+    }
     with translation.override(language or settings.LANGUAGE_CODE):
         subject = render_to_string(f"emails/{template}.subject.txt", full).strip()
         text = render_to_string(f"emails/{template}.txt", full)

@@ -206,6 +206,8 @@ DEFAULT_FROM_EMAIL = config.string(
     "DEFAULT_FROM_EMAIL", "Privacy Office <privacy@example.com>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address the public is told to write to (pages, e-mails, the export).
+PRIVACY_CONTACT_EMAIL = config.string("PRIVACY_CONTACT_EMAIL", "privacy@example.com")
 
 # --- Auth, admin, lockout ----------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

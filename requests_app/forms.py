@@ -185,7 +185,7 @@ class RequestForm(forms.Form):
         },
     )
     relationship = forms.ChoiceField(
-        label=_("You are our…"),
+        label=_("Your relationship with us"),
         choices=PrivacyRequest.Relationship.choices,
         error_messages=_required(_("Choose how you know us.")),
     )

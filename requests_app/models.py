@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from privacyportal.registry import Outcome
 from privacyportal.subjects.models import DataSubject
@@ -276,7 +277,7 @@ class PrivacyRequest(models.Model):
         COMPLETED = "completed", _("Completed")
         PARTIALLY_COMPLETED = "partially_completed", _("Partially completed")
         DENIED = "denied", _("Denied")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        WITHDRAWN = "withdrawn", pgettext_lazy("request status", "Withdrawn")
         CLOSED_UNVERIFIED = "closed_unverified", _("Closed (never verified)")
         # A second filing of an open request: linked, never worked twice.
         DUPLICATE = "duplicate", _("Duplicate")
@@ -579,7 +580,7 @@ class SourceOutcome(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
-        DONE = "done", _("Done")
+        DONE = "done", pgettext_lazy("step status", "Done")
         FAILED = "failed", _("Failed (needs attention)")
 
     request = models.ForeignKey(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -34,10 +34,10 @@ STATUS_WORDS = {
     S.VERIFIED: _("Confirmed, waiting to be handled"),
     S.IN_PROGRESS: _("We are working on it"),
     S.NEEDS_INFO: _("Waiting for your answer"),
-    S.COMPLETED: _("Done"),
+    S.COMPLETED: pgettext_lazy("request status", "Done"),
     S.PARTIALLY_COMPLETED: _("Partly done"),
     S.DENIED: _("Refused"),
-    S.WITHDRAWN: _("Withdrawn"),
+    S.WITHDRAWN: pgettext_lazy("request status", "Withdrawn"),
     S.CLOSED_UNVERIFIED: _("Closed: it was never confirmed"),
     S.DUPLICATE: _("Closed: the same as another request of yours"),
 }

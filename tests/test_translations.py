@@ -70,9 +70,10 @@ def _flatten(source: str) -> str:
     for token in Lexer(source).tokenize():
         if token.token_type == TokenType.BLOCK:
             name = token.contents.split()[0] if token.contents else ""
-            if name in ("blocktranslate", "blocktrans"):
+            # Text inside these is translated, or is a comment nobody sees.
+            if name in ("blocktranslate", "blocktrans", "comment"):
                 depth += 1
-            elif name in ("endblocktranslate", "endblocktrans"):
+            elif name in ("endblocktranslate", "endblocktrans", "endcomment"):
                 depth -= 1
             out.append(HOLE)
         elif token.token_type == TokenType.TEXT and depth == 0:
@@ -104,6 +105,7 @@ def test_the_checker_finds_unmarked_text() -> None:
     assert untranslated_text(
         "{% blocktranslate %}Fine{% endblocktranslate %} Oops"
     ) == ["Oops"]
+    assert untranslated_text("{% comment %}Staff note{% endcomment %}{# x #}") == []
     assert (
         untranslated_text(
             '{% load i18n %}<a href="{% url "x" %}" class="brand big">'

@@ -298,7 +298,9 @@ class _HtmlRows:
     def end(self, count: int, csv_name: str | None) -> None:
         self._close()
         if not count:
-            self.sink.write(f'<p class="none">{escape(gettext("Nothing held."))}</p>')
+            # gettext outside the f-string: makemessages skips calls inside one.
+            nothing = gettext("Nothing held.")
+            self.sink.write(f'<p class="none">{escape(nothing)}</p>')
             return
         if not self.tabular:  # a short list of values needs no count
             return
@@ -517,7 +519,10 @@ def _with_register(
 
 def _write_index(archive: zipfile.ZipFile, context: dict, data_html: Path) -> None:
     """index.html: the page around the data sections, streamed from disk."""
-    page = render_to_string("fulfilment/export_index.html", context)
+    page = render_to_string(
+        "fulfilment/export_index.html",
+        {"PRIVACY_CONTACT": settings.PRIVACY_CONTACT_EMAIL, **context},
+    )
     head, _, tail = page.partition(_DATA_MARK)
     with archive.open("index.html", "w", force_zip64=True) as member:
         member.write(head.encode())

@@ -67,7 +67,8 @@ def token_from(request: PrivacyRequest, template: str = "request_verify") -> str
     )
     subject = None
     if email.status == OutboundEmail.Status.PENDING:
-        subject = outbox.render(template, outbox.resolve(email.context, mint=False))[0]
+        context = outbox.resolve(email.context, mint=False)
+        subject = outbox.render(template, context, email.language)[0]
         outbox.send_one(email.pk)
     path = "/verify/" if template == "request_verify" else "/status/"
     pattern = re.compile(rf"https?://\S+/privacy/request{path}([^/\s]+)/")

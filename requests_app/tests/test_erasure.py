@@ -92,7 +92,7 @@ def test_every_source_gets_an_outcome_and_the_requester_is_told(
     outbox.send_pending()
     (done,) = [m for m in mail.outbox if "was deleted" in m.subject]
     assert done.to == ["erase.me@example.org"]
-    assert "Profile and devices: anonymised" in done.body
+    assert "Profile and devices: Anonymised" in done.body
     assert "Your privacy requests" in done.body and "Legal basis" in done.body
 
 
