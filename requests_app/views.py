@@ -24,6 +24,7 @@ from django.views.decorators.http import (
 )
 
 from consent_app.gpc import gpc_requested, honour_gpc
+from privacyportal import languages
 from privacyportal.audit.services import Actor
 from privacyportal.netaddr import client_ip
 from privacyportal.tasks import enqueue
@@ -168,6 +169,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
             )
             if link.request.status != PrivacyRequest.Status.RECEIVED:
                 raise LinkInvalid("already verified")
+            languages.speak(request, link.request.language)
             # What is being confirmed, so a request someone else filed for
             # this address is recognised, not confirmed blindly.
             req = link.request
@@ -290,6 +292,8 @@ def with_status_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             link = _status_link(token)
         except LinkInvalid as exc:
             return _invalid_link(request, "", expired=isinstance(exc, LinkExpired))
+        # Before the view acts: a refusal it shows is in the same language.
+        languages.speak(request, link.request.language)
         return view(request, token, link)
 
     return wrapped
@@ -387,6 +391,7 @@ def export_download(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if request.method in ("GET", "HEAD"):
             package = exports.export_find(token)
+            languages.speak(request, package.request.language)
             return render(request, "requests/export.html", {"package": package})
         package, handle = exports.export_download(token=token, ip=_ip(request))
     except LinkExpired:
