@@ -70,6 +70,9 @@ class SourceInfo:
 @runtime_checkable
 class PersonalDataSource(Protocol):
     key: str
+    # Plain English str marked with gettext_noop (as are the SourceInfo words
+    # and field labels): pages translate it with ``shown``, never a lazy string,
+    # which would be stored in whatever language happened to be active.
     label: str
     info: SourceInfo
 
