@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from consent_app.models import ConsentEvent, ConsentState
 from privacyportal.registry import ErasureResult, Outcome, SourceInfo
 
@@ -55,13 +57,22 @@ def state_rows(subject: Any) -> list[dict[str, Any]]:
 
 class ConsentLedgerSource:
     key = "consent.ledger"
-    label = "Consent choices and their history"
+    # Words marked with gettext_noop: see privacyportal.registry.
+    label = gettext_noop("Consent choices and their history")
     info = SourceInfo(
-        categories=("consent choices", "IP address (network part)", "browser"),
-        purposes=("proving consent and honouring opt-outs",),
-        retention="kept as proof of consent; personal fields redacted on erasure",
-        origin="given by you (forms, preference centre, unsubscribe links, "
-        "browser signals) or recorded by staff on your behalf",
+        categories=(
+            gettext_noop("consent choices"),
+            gettext_noop("IP address (network part)"),
+            gettext_noop("browser"),
+        ),
+        purposes=(gettext_noop("proving consent and honouring opt-outs"),),
+        retention=gettext_noop(
+            "kept as proof of consent; personal fields redacted on erasure"
+        ),
+        origin=gettext_noop(
+            "given by you (forms, preference centre, unsubscribe links, "
+            "browser signals) or recorded by staff on your behalf"
+        ),
     )
 
     def export(self, subject: Any) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from datetime import date
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from privacyportal.subjects.models import DataSubject
 
@@ -14,13 +16,13 @@ class Recipient(models.Model):
     """Someone who receives personal data: the policy's closed list, and others."""
 
     class Kind(models.TextChoices):
-        PROCESSOR = "processor", "Service provider (processor)"
-        SUBPROCESSOR = "subprocessor", "Sub-processor"
-        CHANNEL_PARTNER = "channel_partner", "Channel partner"
-        AFFILIATE = "affiliate", "Affiliate"
-        AUTHORITY = "authority", "Public authority"
-        ACQUIRER = "acquirer", "Acquirer (merger or sale)"
-        THIRD_PARTY = "third_party", "Other third party"
+        PROCESSOR = "processor", _("Service provider (processor)")
+        SUBPROCESSOR = "subprocessor", _("Sub-processor")
+        CHANNEL_PARTNER = "channel_partner", _("Channel partner")
+        AFFILIATE = "affiliate", _("Affiliate")
+        AUTHORITY = "authority", _("Public authority")
+        ACQUIRER = "acquirer", _("Acquirer (merger or sale)")
+        THIRD_PARTY = "third_party", _("Other third party")
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -87,11 +89,11 @@ class Transfer(models.Model):
     """A country the recipient holds data in, and what protects it there."""
 
     class Safeguard(models.TextChoices):
-        ADEQUACY = "adequacy", "Adequacy decision"
-        SCC = "scc", "Standard contractual clauses"
-        BCR = "bcr", "Binding corporate rules"
-        CONSENT = "consent", "The person's explicit consent"
-        NONE = "none", "None"
+        ADEQUACY = "adequacy", _("Adequacy decision")
+        SCC = "scc", _("Standard contractual clauses")
+        BCR = "bcr", _("Binding corporate rules")
+        CONSENT = "consent", _("The person's explicit consent")
+        NONE = "none", pgettext_lazy("transfer safeguard", "None")
 
     recipient = models.ForeignKey(
         Recipient, on_delete=models.CASCADE, related_name="transfers"
@@ -112,14 +114,14 @@ class Transfer(models.Model):
 
 
 class LegalBasis(models.TextChoices):
-    CONSENT = "consent", "Consent (GDPR Art. 6(1)(a))"
-    CONTRACT = "contract", "Contract (GDPR Art. 6(1)(b))"
-    LEGAL_OBLIGATION = "legal_obligation", "Legal obligation (GDPR Art. 6(1)(c))"
-    VITAL_INTERESTS = "vital_interests", "Vital interests (GDPR Art. 6(1)(d))"
-    PUBLIC_TASK = "public_task", "Public task (GDPR Art. 6(1)(e))"
+    CONSENT = "consent", _("Consent (GDPR Art. 6(1)(a))")
+    CONTRACT = "contract", _("Contract (GDPR Art. 6(1)(b))")
+    LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation (GDPR Art. 6(1)(c))")
+    VITAL_INTERESTS = "vital_interests", _("Vital interests (GDPR Art. 6(1)(d))")
+    PUBLIC_TASK = "public_task", _("Public task (GDPR Art. 6(1)(e))")
     LEGITIMATE_INTERESTS = (
         "legitimate_interests",
-        "Legitimate interests (GDPR Art. 6(1)(f))",
+        _("Legitimate interests (GDPR Art. 6(1)(f))"),
     )
 
 

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Count, Max, Min
+from django.utils.translation import gettext_noop
 
 from disclosures_app.models import Disclosure, LegalBasis, Recipient
-from privacyportal.registry import ErasureResult, Outcome, SourceInfo
+from privacyportal.registry import ErasureResult, Outcome, SourceInfo, shown
 
 KEEP_REASON = (
     "the record of who received your data is kept: we must be able to tell "
@@ -19,8 +20,9 @@ KEEP_BASIS = "Legal obligation: GDPR Art. 19 and Art. 5(2) (accountability)"
 
 def _names() -> dict[int, tuple[str, str]]:
     # The register is small: one read instead of a join on every log row.
+    # Labels are resolved now, in the export's (the requester's) language.
     return {
-        pk: (name, Recipient.Kind(kind).label)
+        pk: (name, str(Recipient.Kind(kind).label))
         for pk, name, kind in Recipient.objects.values_list("pk", "name", "kind")
     }
 
@@ -31,12 +33,15 @@ def _day(value: Any) -> str:
 
 class DisclosureLogSource:
     key = "disclosures.log"
-    label = "Who received your data"
+    # Words marked with gettext_noop: see privacyportal.registry.
+    label = gettext_noop("Who received your data")
     info = SourceInfo(
-        categories=("disclosures of your data",),
-        purposes=("showing who received your data (GDPR Art. 15(1)(c))",),
-        retention="kept as evidence for as long as the disclosures it records",
-        origin="recorded whenever your data was disclosed",
+        categories=(gettext_noop("disclosures of your data"),),
+        purposes=(gettext_noop("showing who received your data (GDPR Art. 15(1)(c))"),),
+        retention=gettext_noop(
+            "kept as evidence for as long as the disclosures it records"
+        ),
+        origin=gettext_noop("recorded whenever your data was disclosed"),
         # Must outlive the data: it proves who was told of the erasure (Art. 19).
         record_of_handling=True,
     )
@@ -79,9 +84,10 @@ class DisclosureLogSource:
                 "recipient": name,
                 "kind of recipient": kind,
                 "date": _day(row["disclosed_at"]),
-                "categories": row["categories"],
+                # Recorded from the registry's English words: shown translated.
+                "categories": [shown(c) for c in row["categories"]],
                 "purpose": row["purpose"],
-                "legal basis": LegalBasis(row["legal_basis"]).label,
+                "legal basis": str(LegalBasis(row["legal_basis"]).label),
             }
 
     def erase(self, subject: Any, *, actor: Any) -> ErasureResult:

@@ -3,6 +3,13 @@
 Each app registers its sources in ``AppConfig.ready()``. Access export and
 erasure iterate the registry, so adding a system means adding a source, never
 editing the fulfilment code.
+
+A source's words (its label, the ``SourceInfo`` summary, its correctable
+fields' labels) are marked with ``gettext_noop``: they stay English ``str``
+wherever they are stored or compared (erasure outcomes, audit data, JSON, the
+disclosure log's categories, which must match what was recorded), and are
+translated only where a person reads them, through ``shown`` (or the live
+lookups ``source_label`` and ``field_label``).
 """
 
 from __future__ import annotations
@@ -10,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+from django.conf import settings
+from django.utils import translation
 
 
 class Outcome:
@@ -60,6 +70,9 @@ class SourceInfo:
 @runtime_checkable
 class PersonalDataSource(Protocol):
     key: str
+    # Plain English str marked with gettext_noop (as are the SourceInfo words
+    # and field labels): pages translate it with ``shown``, never a lazy string,
+    # which would be stored in whatever language happened to be active.
     label: str
     info: SourceInfo
 
@@ -164,3 +177,35 @@ def materialise(value: Any) -> Any:
     ):
         return [materialise(item) for item in value]
     return value
+
+
+def shown(text: Any) -> str:
+    """A registry string in the active language, for the person reading it.
+
+    Built-in sources mark their words with ``gettext_noop``; a staff-typed
+    label (an external source) has no catalogue entry and comes back as typed.
+    """
+    return translation.gettext(str(text)) if text else ""
+
+
+def stored(text: Any) -> str:
+    """A registry string as plain text in LANGUAGE_CODE, for the database,
+    audit data and staff (a source may still hand out a lazy string)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text) if text else ""
+
+
+def source_label(key: str, fallback: str = "") -> str:
+    """The live label of source ``key`` in the active language; ``fallback``
+    (the text stored when the step ran) once the source no longer exists."""
+    try:
+        return shown(registry.get(key).label)
+    except KeyError:
+        return fallback
+
+
+def field_label(field: str, fallback: str = "") -> str:
+    """The live label of a correctable field (``source.field``), as above."""
+    source = registry.field_owner(field)
+    label = source.rectifiable_fields().get(field.rpartition(".")[2]) if source else ""
+    return shown(label) if label else fallback

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from privacyportal import audit
 from privacyportal.registry import ErasureResult, Outcome, SourceInfo
@@ -89,13 +90,18 @@ def _erase(category: Any, rows: list, holds_of: Any, what: str, actor: Any) -> A
 
 class RecordingSource:
     key = "retention.recordings"
-    label = "Conference recordings and chat transcripts"
+    # Words marked with gettext_noop: see privacyportal.registry.
+    label = gettext_noop("Conference recordings and chat transcripts")
     info = SourceInfo(
-        categories=("recording", "chat"),
-        purposes=("providing recorded conferences to the customer",),
-        recipients=("the customer organization that recorded the conference",),
-        retention="as the customer configures, then deleted by the retention sweep",
-        origin="recorded by the customer's conference",
+        categories=(gettext_noop("recording"), gettext_noop("chat")),
+        purposes=(gettext_noop("providing recorded conferences to the customer"),),
+        recipients=(
+            gettext_noop("the customer organization that recorded the conference"),
+        ),
+        retention=gettext_noop(
+            "as the customer configures, then deleted by the retention sweep"
+        ),
+        origin=gettext_noop("recorded by the customer's conference"),
     )
 
     def export(self, subject: Any) -> dict[str, Any]:
@@ -142,13 +148,19 @@ def _text_holds(item: ChatTranscript) -> list:
 
 class CallRecordSource:
     key = "retention.call_records"
-    label = "Call data records"
+    label = gettext_noop("Call data records")
     info = SourceInfo(
-        categories=("call records",),
-        purposes=("billing", "support", "security of the service"),
-        recipients=("service providers acting on our instructions",),
-        retention="as the call-records retention policy states, then deleted",
-        origin="generated when you take part in a call",
+        categories=(gettext_noop("call records"),),
+        purposes=(
+            gettext_noop("billing"),
+            gettext_noop("support"),
+            gettext_noop("security of the service"),
+        ),
+        recipients=(gettext_noop("service providers acting on our instructions"),),
+        retention=gettext_noop(
+            "as the call-records retention policy states, then deleted"
+        ),
+        origin=gettext_noop("generated when you take part in a call"),
     )
 
     def export(self, subject: Any) -> dict[str, Any]:
@@ -193,16 +205,20 @@ class ApplicantSource:
     """Job applications: found by the subject link or the e-mail address."""
 
     key = "retention.applicants"
-    label = "Job applications"
+    label = gettext_noop("Job applications")
     info = SourceInfo(
-        categories=("name", "contact details", "application"),
-        purposes=("recruitment",),
-        recipients=("hiring managers",),
-        retention=(
+        categories=(
+            gettext_noop("name"),
+            gettext_noop("contact details"),
+            gettext_noop("application"),
+        ),
+        purposes=(gettext_noop("recruitment"),),
+        recipients=(gettext_noop("hiring managers"),),
+        retention=gettext_noop(
             "unsuccessful applications as the applicants policy states, then "
             "reduced to statistics without names"
         ),
-        origin="your application",
+        origin=gettext_noop("your application"),
     )
 
     def _rows(self, subject: Any):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from privacyportal.registry import ErasureResult, Outcome, SourceInfo
 from privacyportal.subjects.models import DataSubject, Device
 
@@ -23,12 +25,12 @@ PROFILE_FIELDS = (
 )
 # What a requester may ask to correct here (free-text fields, as typed).
 RECTIFIABLE = {
-    "name": "Name",
-    "email": "E-mail address",
-    "phone": "Phone number",
-    "postal_address": "Postal address",
-    "title": "Job title",
-    "company": "Company",
+    "name": gettext_noop("Name"),
+    "email": gettext_noop("E-mail address"),
+    "phone": gettext_noop("Phone number"),
+    "postal_address": gettext_noop("Postal address"),
+    "title": gettext_noop("Job title"),
+    "company": gettext_noop("Company"),
 }
 DEVICE_FIELDS = (
     "serial_number",
@@ -41,20 +43,25 @@ DEVICE_FIELDS = (
 
 class SubjectProfileSource:
     key = "subjects.profile"
-    label = "Profile and devices"
+    # Words marked with gettext_noop: see privacyportal.registry.
+    label = gettext_noop("Profile and devices")
     info = SourceInfo(
         categories=(
-            "contact details",
-            "account",
-            "title and company",
-            "IP address and domain",
-            "demographics",
-            "devices",
+            gettext_noop("contact details"),
+            gettext_noop("account"),
+            gettext_noop("title and company"),
+            gettext_noop("IP address and domain"),
+            gettext_noop("demographics"),
+            gettext_noop("devices"),
         ),
-        purposes=("providing the service", "customer support", "security"),
-        recipients=("service providers acting on our instructions",),
-        retention="while the account is active, then erased on request",
-        origin="provided by you or collected when you use the service",
+        purposes=(
+            gettext_noop("providing the service"),
+            gettext_noop("customer support"),
+            gettext_noop("security"),
+        ),
+        recipients=(gettext_noop("service providers acting on our instructions"),),
+        retention=gettext_noop("while the account is active, then erased on request"),
+        origin=gettext_noop("provided by you or collected when you use the service"),
     )
 
     def export(self, subject: DataSubject) -> dict[str, Any]:

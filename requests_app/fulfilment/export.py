@@ -34,7 +34,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 
 from privacyportal.csvsafe import SafeDictWriter
-from privacyportal.registry import PersonalDataSource, registry
+from privacyportal.registry import PersonalDataSource, registry, shown
 
 SCHEMA = "privacy-portal/access-export/v1"
 _CHUNK = 64 * 1024
@@ -430,15 +430,16 @@ class ExportManifest:
 
 
 def _summary(source: PersonalDataSource, number: int) -> SourceSummary:
+    """The source's words as plain text in the active (the request's) language."""
     info = source.info
     return SourceSummary(
         source.key,
-        source.label,
-        tuple(info.categories),
-        tuple(info.purposes),
-        tuple(info.recipients),
-        info.retention,
-        info.origin,
+        shown(source.label),
+        tuple(shown(c) for c in info.categories),
+        tuple(shown(p) for p in info.purposes),
+        tuple(shown(r) for r in info.recipients),
+        shown(info.retention),
+        shown(info.origin),
         number=number,
     )
 
@@ -457,10 +458,10 @@ def _write_data_json(
         out.write(_encode(header)[:-1] + ',"sources":{')
         for i, source in enumerate(sources):
             summary = _summary(source, i + 1)
-            body = {"label": source.label, "categories": list(summary.categories)}
+            body = {"label": summary.label, "categories": list(summary.categories)}
             out.write(("," if i else "") + _encode(source.key) + ":")
             out.write(_encode(body)[:-1] + ',"data":')
-            streamer.html.source_start(summary.number, source.label)
+            streamer.html.source_start(summary.number, summary.label)
             streamer.value(source.export(subject), summary.counts, source.key)
             streamer.html.source_end()
             out.write("}")

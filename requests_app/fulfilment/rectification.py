@@ -20,7 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from privacyportal.registry import registry
+from privacyportal.registry import registry, shown, stored
 from requests_app.models import PrivacyRequest, RectificationItem, RequestEvent
 from requests_app.services import common
 from requests_app.services.common import RequestError, S, TransitionError
@@ -42,9 +42,10 @@ class DiffRow:
 
 
 def field_choices() -> list[tuple[str, str]]:
-    """Every rectifiable field, as ("source.field", "Source label: Field label")."""
+    """Every rectifiable field, as ("source.field", "Source label: Field label"),
+    in the active language (the requester's on the public form)."""
     return [
-        (f"{s.key}.{name}", f"{s.label}: {label}")
+        (f"{s.key}.{name}", f"{shown(s.label)}: {shown(label)}")
         for s in registry.rectifiable()
         for name, label in s.rectifiable_fields().items()
     ]
@@ -58,7 +59,9 @@ def _resolve(field: str) -> tuple[str, str]:
             "choose one of the fields listed."
         )
     name = field.strip().rpartition(".")[2]
-    return f"{source.key}.{name}", source.rectifiable_fields()[name]
+    # Stored in English whatever the requester's language: pages look the
+    # label up live (registry.field_label) and fall back to this text.
+    return f"{source.key}.{name}", stored(source.rectifiable_fields()[name])
 
 
 def corrections_add(

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from privacyportal import audit
 from privacyportal.registry import ErasureResult, Outcome, SourceInfo
@@ -41,13 +42,26 @@ KEEP_MONTHS = 24
 
 class PrivacyRequestSource:
     key = "requests.privacy_requests"
-    label = "Your privacy requests"
+    # Words marked with gettext_noop: see privacyportal.registry. Staff-typed
+    # words of external sources (below) are shown as typed.
+    label = gettext_noop("Your privacy requests")
     info = SourceInfo(
-        categories=("privacy requests", "contact details given in them"),
-        purposes=("handling your privacy requests", "proving that we did"),
+        categories=(
+            gettext_noop("privacy requests"),
+            gettext_noop("contact details given in them"),
+        ),
+        purposes=(
+            gettext_noop("handling your privacy requests"),
+            gettext_noop("proving that we did"),
+        ),
         recipients=(),
-        retention=f"{KEEP_MONTHS} months after each request is closed, then anonymised",
-        origin="provided by you (or your authorised agent) in the request",
+        # The number is in the msgid: an interpolated msgid is never found.
+        retention=gettext_noop(
+            "24 months after each request is closed, then anonymised"
+        ),
+        origin=gettext_noop(
+            "provided by you (or your authorised agent) in the request"
+        ),
         record_of_handling=True,
     )
 
