@@ -419,6 +419,9 @@ class SourceSummary:
     origin: str
     counts: dict[str, int] = field(default_factory=dict)
     number: int = 0
+    # The categories as the registry names them (English): what the recipient
+    # register records, so matching does not depend on the page's language.
+    category_keys: tuple[str, ...] = ()
 
 
 @dataclass
@@ -441,6 +444,7 @@ def _summary(source: PersonalDataSource, number: int) -> SourceSummary:
         shown(info.retention),
         shown(info.origin),
         number=number,
+        category_keys=tuple(str(c) for c in info.categories),
     )
 
 
@@ -481,6 +485,7 @@ class RecipientLine:
     purposes: tuple[str, ...]
     categories: tuple[str, ...]
     transfers: tuple[str, ...]
+    category_keys: tuple[str, ...] = ()
 
 
 def _register() -> list[RecipientLine]:
@@ -499,10 +504,12 @@ def _register() -> list[RecipientLine]:
             r.name,
             r.get_kind_display(),
             tuple(r.purposes),
-            tuple(r.data_categories),
+            # Registry words in the page's language; staff's own words as typed.
+            tuple(shown(c) for c in r.data_categories),
             tuple(
                 f"{t.country} ({t.get_safeguard_display()})" for t in r.transfers.all()
             ),
+            category_keys=tuple(r.data_categories),
         )
         for r in rows
     ]
@@ -513,8 +520,8 @@ def _with_register(
 ) -> None:
     """Add to each source the kinds of register recipients that get its categories."""
     for summary in summaries:
-        held = set(summary.categories)
-        kinds = [r.kind for r in register if held & set(r.categories)]
+        held = set(summary.category_keys)
+        kinds = [r.kind for r in register if held & set(r.category_keys)]
         summary.recipients = tuple(dict.fromkeys([*summary.recipients, *kinds]))
 
 

@@ -331,7 +331,9 @@ def request_verify(*, token: str) -> tuple[PrivacyRequest, str]:
         # The language they confirmed in is theirs: e-mails not about this
         # request (a policy change) are written in it too.
         if subject.language != request.language:
-            type(subject).objects.filter(pk=subject.pk).update(language=request.language)
+            type(subject).objects.filter(pk=subject.pk).update(
+                language=request.language
+            )
             subject.language = request.language
         actor = Actor.subject(subject.pk)
         common.transition(

@@ -22,6 +22,7 @@ from disclosures_app.models import Transfer
 from disclosures_app.tests.factories import DisclosureFactory, RecipientFactory
 from privacyportal.audit.services import Actor
 from privacyportal.registry import ErasureResult, Outcome, SourceInfo, registry
+from privacyportal.subjects.sources import SubjectProfileSource
 from privacyportal.subjects.tests.factories import DataSubjectFactory, DeviceFactory
 from requests_app.fulfilment import exports
 from requests_app.fulfilment.export import _DateText, build_export
@@ -307,3 +308,18 @@ def test_csv_of_the_real_sources_has_no_doubled_quotes(tmp_path, person):
         assert datetime.fromisoformat(event["occurred_at"]).tzinfo is not None
     _, (request,) = read_csv(archive, "csv/requests.privacy_requests.requests.csv")
     assert datetime.fromisoformat(request["received_at"]).tzinfo is not None
+
+
+@pytest.mark.parametrize("language", ["en-gb", "de", "fr"])
+def test_register_recipients_are_matched_in_every_language(tmp_path, person, language):
+    # The register records the registry's (English) category names; a German
+    # page shows them in German but must still match them.
+    RecipientFactory(
+        name="Mailhouse", processor=True, data_categories=["contact details"]
+    )
+    manifest = build_export(
+        subject=person, path=tmp_path / "p.zip", reference="PR-7", language=language
+    )
+    profile = next(s for s in manifest.sources if s.key == "subjects.profile")
+    own = SubjectProfileSource.info.recipients
+    assert len(profile.recipients) == len(own) + 1
