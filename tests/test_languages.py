@@ -96,3 +96,13 @@ def test_pages_about_a_request_speak_its_language_unless_the_visitor_chose():
         chosen.COOKIES[settings.LANGUAGE_COOKIE_NAME] = "fr"
         languages.speak(chosen, "de")
         assert translation.get_language() == "fr"
+
+
+def test_a_reference_is_kept_on_one_line_inside_a_translated_sentence():
+    from django.template import Context, Template
+
+    page = Template(
+        "{% load i18n portal_i18n %}{% blocktranslate with ref=r|nobreak %}"
+        "Your request {{ ref }}{% endblocktranslate %}"
+    ).render(Context({"r": "PR-2026-<b>"}))
+    assert page == 'Your request <span class="nobreak">PR-2026-&lt;b&gt;</span>'

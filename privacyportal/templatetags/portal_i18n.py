@@ -18,6 +18,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.template.defaultfilters import date as format_date
 from django.utils import timezone
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -88,3 +89,13 @@ def choice(value: Any, field: str) -> str:
     if label is None:
         return "" if value is None else str(value)
     return str(label)
+
+
+@register.filter
+def nobreak(value: Any) -> str:
+    """A reference kept on one line ("PR-2026-000123" never breaks at a hyphen).
+
+    For use inside a sentence: ``{% blocktranslate with ref=x|nobreak %}`` keeps
+    the markup, since a safe value is not escaped again.
+    """
+    return format_html('<span class="nobreak">{}</span>', value)
