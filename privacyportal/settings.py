@@ -342,6 +342,8 @@ ESTABLISHMENT_COUNTRY = config.string("ESTABLISHMENT_COUNTRY", "IE").upper()
 # Fulfilment: days an export download link works, and how many downloads it allows.
 EXPORT_LINK_TTL = config.integer("EXPORT_LINK_TTL", 7, minimum=1)
 EXPORT_MAX_DOWNLOADS = config.integer("EXPORT_MAX_DOWNLOADS", 3, minimum=1)
+# Rows per table shown in the package's index.html (all are in its CSV and JSON).
+EXPORT_INDEX_ROWS = config.integer("EXPORT_INDEX_ROWS", 1000, minimum=1)
 # Request types whose export is built right after verification, without staff
 # approval (only "access" produces an export; empty = staff approve every one).
 EXPORT_AUTO_TYPES = config.listing("EXPORT_AUTO_TYPES", [])

@@ -240,6 +240,11 @@ class _HtmlSink:
         self.file.close()
 
 
+def _number(n: int) -> str:
+    """100000 as the page's language writes it (100,000 / 100.000)."""
+    return number_format(n, use_l10n=True, force_grouping=True)
+
+
 def _td(html: str) -> str:
     # A long value gets a wide column to wrap in, instead of a tall narrow one.
     if len(html) > _LONG:
@@ -255,8 +260,15 @@ class _HtmlRows:
         self.keys: tuple | None = None
         self.kind = ""  # "table" or "list" once the first item is seen
         self.tabular = False  # whether any item was a record (a table row)
+        self.shown = 0
 
     def add(self, item: Any) -> None:
+        # A page of 100,000 rows helps nobody and no browser opens it: the
+        # first EXPORT_INDEX_ROWS are shown, every row is in the CSV and JSON.
+        if self.shown >= settings.EXPORT_INDEX_ROWS:
+            self.tabular = self.tabular or isinstance(item, dict)
+            return
+        self.shown += 1
         write, text = self.sink.write, self.sink.text
         if isinstance(item, dict):
             if self.kind != "table":
@@ -302,9 +314,17 @@ class _HtmlRows:
             nothing = gettext("Nothing held.")
             self.sink.write(f'<p class="none">{escape(nothing)}</p>')
             return
-        if not self.tabular:  # a short list of values needs no count
+        if not self.tabular and self.shown == count:  # a short list needs no count
             return
         words = ngettext("%(n)s record.", "%(n)s records.", count) % {"n": count}
+        if self.shown < count:
+            words = ngettext(
+                "The first %(shown)s of %(n)s record are shown here; every one is "
+                "in the spreadsheet (CSV file) and in data.json.",
+                "The first %(shown)s of %(n)s records are shown here; every one is "
+                "in the spreadsheet (CSV file) and in data.json.",
+                count,
+            ) % {"shown": _number(self.shown), "n": _number(count)}
         link = ""
         if csv_name:
             label = escape(gettext("The same as a spreadsheet (CSV file)"))

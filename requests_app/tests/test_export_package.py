@@ -323,3 +323,16 @@ def test_register_recipients_are_matched_in_every_language(tmp_path, person, lan
     profile = next(s for s in manifest.sources if s.key == "subjects.profile")
     own = SubjectProfileSource.info.recipients
     assert len(profile.recipients) == len(own) + 1
+
+
+def test_a_long_table_shows_the_first_rows_and_says_where_the_rest_are(
+    tmp_path, settings
+):
+    settings.EXPORT_INDEX_ROWS = 2
+    rows = [{"note": f"visit number {i}"} for i in range(5)]
+    archive = package(tmp_path, DataSubjectFactory(), sources=[Visits(rows)])
+    page = visible_text(archive.read("index.html").decode())
+    assert "visit number 1" in page and "visit number 2" not in page
+    assert "The first 2 of 5 records are shown here" in page
+    _, csv_rows = read_csv(archive, "csv/test.visits.visits.csv")
+    assert [r["note"] for r in csv_rows] == [r["note"] for r in rows]
