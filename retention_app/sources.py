@@ -164,16 +164,22 @@ class CallRecordSource:
     )
 
     def export(self, subject: Any) -> dict[str, Any]:
-        rows = CallRecord.objects.filter(subject=subject).order_by("pk")
+        # Tuples, not model instances: a person may have 100,000 calls, and
+        # building a model object per row was a quarter of the export's time.
+        rows = (
+            CallRecord.objects.filter(subject=subject)
+            .order_by("pk")
+            .values_list("pk", "started_at", "duration_seconds", "participant_count")
+        )
         return {
             "call_records": (
                 {
-                    "id": r.pk,
-                    "started_at": r.started_at.isoformat(),
-                    "duration_seconds": r.duration_seconds,
-                    "participants": r.participant_count,
+                    "id": pk,
+                    "started_at": started.isoformat(),
+                    "duration_seconds": duration,
+                    "participants": participants,
                 }
-                for r in rows.iterator()
+                for pk, started, duration, participants in rows.iterator()
             )
         }
 
