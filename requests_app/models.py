@@ -522,6 +522,7 @@ class RequestEvent(models.Model):
         NOTE = "note", _("Note")
         OPT_OUT = "opt_out", _("Marketing opt-out")
         DUPLICATE = "duplicate", _("Duplicate filed")
+        APPEAL = "appeal", _("Appeal")
 
     request = models.ForeignKey(
         PrivacyRequest, on_delete=models.CASCADE, related_name="events"
@@ -873,9 +874,9 @@ class AppealRule(models.Model):
 
     def clean(self) -> None:
         self.jurisdiction = self.jurisdiction.strip().upper()
-        overlapping = AppealRule.objects.filter(
-            jurisdiction=self.jurisdiction
-        ).exclude(pk=self.pk)
+        overlapping = AppealRule.objects.filter(jurisdiction=self.jurisdiction).exclude(
+            pk=self.pk
+        )
         if self.effective_to:
             overlapping = overlapping.filter(effective_from__lte=self.effective_to)
         overlapping = overlapping.filter(
