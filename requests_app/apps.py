@@ -80,8 +80,8 @@ def _register_appeal_words() -> None:
     for template, title in {
         "request_appeal_received": "Appeal acknowledgement",
         "request_appeal_decision": "Decision on the appeal",
-        "request_appeal_filed": "New appeal notice to staff",
-        "request_appeal_alert": "Appeal deadline reminder to staff",
+        "staff_appeal_filed": "New appeal notice to staff",
+        "staff_appeal_alert": "Appeal deadline reminder to staff",
     }.items():
         emailtitles.register(template, title)
 

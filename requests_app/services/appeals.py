@@ -128,7 +128,7 @@ def appeal_file(
         _email_appellant(appeal, "request_appeal_received", "received")
         common.email_staff(
             _deciders(appeal),
-            "request_appeal_filed",
+            "staff_appeal_filed",
             _key(appeal, "filed"),
             _staff_context(appeal),
         )
@@ -303,7 +303,7 @@ def _claim_stage(appeal: Appeal, now: datetime) -> int:
         name = STAGE_NAMES[stage]
         context = {**_staff_context(appeal), "stage": name}
         common.email_staff(
-            _deciders(appeal), "request_appeal_alert", _key(appeal, name), context
+            _deciders(appeal), "staff_appeal_alert", _key(appeal, name), context
         )
         _record("alerted", appeal, JOB, stage=name)
     return stage
