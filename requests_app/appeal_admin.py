@@ -104,7 +104,7 @@ class AppealAdmin(admin.ModelAdmin):
         "state",
         "appealed",
         "first_decider",
-        "text",
+        "wrote",
         "filed",
         "decide_by",
         "outcome",
@@ -120,6 +120,9 @@ class AppealAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # evidence of the requester's right exercised
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # decided through the action, which calls the service
+
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("requests_app.decide_appeal")
 
@@ -130,6 +133,10 @@ class AppealAdmin(admin.ModelAdmin):
             reverse("admin:requests_app_privacyrequest_change", args=[obj.request_id]),
             obj.request.reference,
         )
+
+    @admin.display(description="What the requester wrote")
+    def wrote(self, obj: Appeal) -> str:
+        return obj.text
 
     @admin.display(description="Law")
     def state(self, obj: Appeal) -> str:
