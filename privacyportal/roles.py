@@ -39,6 +39,7 @@ POLICY_MODELS = {
     "retention_app.accessgrant",
     "retention_app.legalhold",
     "requests_app.deadlinerule",
+    "requests_app.appealrule",
     "requests_app.holiday",
     "requests_app.externalsource",
     "disclosures_app.recipient",
@@ -49,6 +50,8 @@ POLICY_MODELS = {
 OFFICER_ONLY_PERMS = {
     "retention_app.add_recording",
     "retention_app.add_chattranscript",
+    # An appeal is decided by an officer (never the one who refused).
+    "requests_app.decide_appeal",
 }
 # What Support may touch: entering requests received by phone or letter.
 SUPPORT_PERMS = {

@@ -1000,3 +1000,6 @@ class ExternalSourceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Untick "enabled" instead: past receipts name the source by its key.
         return False
+
+
+from requests_app import appeal_admin  # noqa: E402,F401  (registers the appeal screens)

@@ -17,6 +17,7 @@ class RequestsConfig(AppConfig):
         from requests_app.story import request_sections
 
         _connect_clock_cache_signals()
+        _register_appeal_words()
         _register_dashboard()
         registry.register(sources.PrivacyRequestSource())
         story.register("requests", request_sections, order=20)
@@ -58,6 +59,31 @@ class RequestsConfig(AppConfig):
                 "deletes export packages whose link expired or was used up.",
             )
         )
+
+
+def _register_appeal_words() -> None:
+    """Appeal audit actions and e-mails in the words staff use."""
+    from privacyportal import emailtitles
+    from privacyportal.audit import describe
+
+    for code, sentence in {
+        "requests.appeal.filed": "Appeal of a refusal filed by the requester",
+        "requests.appeal.upheld": "Appeal upheld",
+        "requests.appeal.denied": "Appeal denied",
+        "requests.appeal.alerted": "Appeal deadline reminder sent",
+        "requests.request.reopened": "Request reopened after an appeal",
+        "requests.appealrule.created": "Appeal rule added",
+        "requests.appealrule.changed": "Appeal rule changed",
+        "requests.appealrule.deleted": "Appeal rule deleted",
+    }.items():
+        describe.register(code, sentence)
+    for template, title in {
+        "request_appeal_received": "Appeal acknowledgement",
+        "request_appeal_decision": "Decision on the appeal",
+        "staff_appeal_filed": "New appeal notice to staff",
+        "staff_appeal_alert": "Appeal deadline reminder to staff",
+    }.items():
+        emailtitles.register(template, title)
 
 
 def _register_dashboard() -> None:

@@ -522,6 +522,7 @@ class RequestEvent(models.Model):
         NOTE = "note", _("Note")
         OPT_OUT = "opt_out", _("Marketing opt-out")
         DUPLICATE = "duplicate", _("Duplicate filed")
+        APPEAL = "appeal", _("Appeal")
 
     request = models.ForeignKey(
         PrivacyRequest, on_delete=models.CASCADE, related_name="events"
@@ -808,3 +809,155 @@ class RequestSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"submission {self.pk} ({self.received_at:%Y-%m-%d %H:%M})"
+
+
+class AppealRule(models.Model):
+    """One version of a US state's appeal right, in force between two dates.
+
+    Like ``DeadlineRule`` versions: the version in force on the day a request
+    was refused governs its appeal, so a change of law is a new row, never an
+    edit of one already used. A jurisdiction without a rule has no appeal (e.g.
+    California, Utah, the EU: there the complaint routes apply).
+    """
+
+    jurisdiction = models.CharField(
+        max_length=10,
+        validators=[validate_jurisdiction_code],
+        help_text='The code requests carry, e.g. "US-VA".',
+    )
+    name = models.CharField(max_length=120)
+    effective_from = models.DateField(
+        help_text="First day of a refusal this version applies to."
+    )
+    effective_to = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Last day of a refusal this version applies to; empty while in "
+        "force.",
+    )
+    window_days = models.PositiveSmallIntegerField(
+        "days to file an appeal",
+        default=45,
+        help_text="Calendar days after the decision in which the requester may "
+        "appeal. Most laws say only 'a reasonable period'; 45 is the portal's "
+        "default.",
+    )
+    decide_days = models.PositiveSmallIntegerField(
+        "days to decide an appeal",
+        help_text="Calendar days from the appeal to our written decision.",
+    )
+    complaint_url = models.URLField(
+        "attorney general's complaint page",
+        max_length=300,
+        help_text="Given to the requester when an appeal is denied.",
+    )
+    source_citation = models.CharField(
+        max_length=200, blank=True, help_text="The law and its section."
+    )
+
+    class Meta:
+        ordering = ["jurisdiction", "-effective_from"]
+        constraints = [
+            # services.appeals.rule_for: one version per state and day
+            models.UniqueConstraint(
+                fields=["jurisdiction", "effective_from"], name="appealrule_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="appealrule_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (from {self.effective_from:%-d %b %Y})"
+
+    def clean(self) -> None:
+        self.jurisdiction = self.jurisdiction.strip().upper()
+        overlapping = AppealRule.objects.filter(jurisdiction=self.jurisdiction).exclude(
+            pk=self.pk
+        )
+        if self.effective_to:
+            overlapping = overlapping.filter(effective_from__lte=self.effective_to)
+        overlapping = overlapping.filter(
+            models.Q(effective_to__isnull=True)
+            | models.Q(effective_to__gte=self.effective_from)
+        )
+        if self.effective_from and overlapping.exists():
+            raise ValidationError(
+                "Another version for this state is in force on some of these "
+                "days: end it the day before this one starts."
+            )
+
+
+class AppealQuerySet(models.QuerySet):
+    def alerts_due(self, now: datetime) -> AppealQuerySet:
+        return self.filter(next_alert_at__lte=now, status=Appeal.Status.OPEN)
+
+
+class Appeal(models.Model):
+    """A requester's appeal of a refused (or partly refused) request."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Being reviewed")
+        UPHELD = "upheld", _("Upheld: we reopened your request")
+        DENIED = "denied", _("Not upheld")
+
+    request = models.ForeignKey(
+        PrivacyRequest, on_delete=models.CASCADE, related_name="appeals"
+    )
+    rule = models.ForeignKey(AppealRule, on_delete=models.PROTECT)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    # The decision appealed: the request's status and decider when filed.
+    appealed_status = models.CharField(max_length=20)
+    appealed_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    text = models.TextField(max_length=5000)
+    language = models.CharField(max_length=10, default=settings.LANGUAGE_CODE)
+    filed_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reasons = models.TextField(blank=True)
+    alert_stage = models.PositiveSmallIntegerField(
+        choices=PrivacyRequest.Alert.choices, default=PrivacyRequest.Alert.NONE
+    )
+    next_alert_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AppealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-filed_at", "-id"]
+        permissions = [("decide_appeal", "Can decide appeals of refused requests")]
+        constraints = [
+            # services.appeals.appeal_file: one appeal under review per request
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=models.Q(status="open"),
+                name="appeal_one_open",
+            ),
+        ]
+        indexes = [
+            # hourly job: appeal reminders and escalations due now
+            models.Index(
+                fields=["next_alert_at"],
+                name="appeal_alert_idx",
+                condition=models.Q(next_alert_at__isnull=False, status="open"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appeal of {self.request}"

@@ -63,6 +63,7 @@ KIND_TITLES = {
     K.NOTE: _("News about your request"),
     K.OPT_OUT: _("Marketing stopped"),
     K.DUPLICATE: _("You filed the same request again"),
+    K.APPEAL: _("Your appeal"),
 }
 
 # Sentences the portal writes (in English) into public entries.

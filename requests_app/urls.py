@@ -33,5 +33,6 @@ urlpatterns = [
         views.add_correction,
         name="add_correction",
     ),
+    path("privacy/request/status/<str:token>/appeal/", views.appeal, name="appeal"),
     path("privacy/export/<str:token>/", views.export_download, name="export"),
 ]

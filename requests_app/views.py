@@ -29,6 +29,7 @@ from privacyportal.audit.services import Actor
 from privacyportal.netaddr import client_ip
 from privacyportal.tasks import enqueue
 from requests_app import public_words, ratelimit, services
+from requests_app.appeal_forms import AppealForm
 from requests_app.forms import (
     AnswerForm,
     CorrectionForm,
@@ -38,10 +39,12 @@ from requests_app.forms import (
 )
 from requests_app.fulfilment import erasure, exports, rectification
 from requests_app.models import PrivacyRequest, RequestLink, SourceOutcome
-from requests_app.services import LinkExpired, LinkInvalid, RequestError
+from requests_app.services import LinkExpired, LinkInvalid, RequestError, appeals
 from requests_app.tasks import status_link_resend_task
 
 log = logging.getLogger(__name__)
+# Appeal attempts per status link and hour: one is enough, a few allow mistakes.
+APPEAL_LIMIT = 10
 
 
 def _ip(request: HttpRequest) -> str:
@@ -251,6 +254,7 @@ def _status_page(
     *,
     answer_form: AnswerForm | None = None,
     correction_form: CorrectionForm | None = None,
+    appeal_form: AppealForm | None = None,
     error: str = "",
     code: int = 200,
 ) -> HttpResponse:
@@ -278,8 +282,23 @@ def _status_page(
             for o in req.outcomes.filter(status=SourceOutcome.Status.DONE)
         ],
         "error": error,
+        **_appeal_context(req, appeal_form),
     }
     return render(request, "requests/status.html", context, status=code)
+
+
+def _appeal_context(req: PrivacyRequest, form: AppealForm | None) -> dict:
+    """The appeal offered (with its last day) or the appeal already filed."""
+    offer = appeals.offer(req)
+    if offer is None:
+        return {}
+    filed = appeals.current(req)
+    return {
+        "appeal_offer": offer,
+        "appeal": filed,
+        "appeal_open": filed is None and timezone.now() <= offer.until_at,
+        "appeal_form": form or AppealForm(),
+    }
 
 
 def with_status_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -376,6 +395,25 @@ def add_correction(request: HttpRequest, token: str, link: RequestLink) -> HttpR
         lambda actor: rectification.corrections_add(
             actor=actor, request=link.request, corrections=[change]
         ),
+        code=400,
+    )
+
+
+@require_POST
+@with_status_link
+def appeal(request: HttpRequest, token: str, link: RequestLink) -> HttpResponse:
+    """File an appeal; a refusal (too late, already filed) is shown on the page."""
+    if not ratelimit.hit("appeal", link.token_hash, APPEAL_LIMIT):
+        return _limited(request)
+    form = AppealForm(request.POST)
+    if not form.is_valid():
+        return _status_page(request, token, link, appeal_form=form, code=400)
+    text = form.cleaned_data["text"]
+    return _act(
+        request,
+        token,
+        link,
+        lambda actor: appeals.appeal_file(request=link.request, text=text, actor=actor),
         code=400,
     )
 

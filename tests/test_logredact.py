@@ -22,6 +22,7 @@ TOKEN_ROUTES = [
     f"/privacy/request/status/{TOKEN}/withdraw/",
     f"/privacy/request/status/{TOKEN}/cancel-erasure/",
     f"/privacy/request/status/{TOKEN}/correction/",
+    f"/privacy/request/status/{TOKEN}/appeal/",
     f"/privacy/export/{TOKEN}/",
     f"/privacy/preferences/{TOKEN}/",
     f"/privacy/unsubscribe/{TOKEN}/",

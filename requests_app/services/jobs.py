@@ -22,7 +22,7 @@ from django.utils import timezone
 from privacyportal.audit.services import Actor
 from privacyportal.models import OutboundEmail
 from requests_app.models import OPEN_STATUSES, PrivacyRequest
-from requests_app.services import common
+from requests_app.services import appeals, common
 from requests_app.services.common import atomic
 from requests_app.services.workflow import request_close_unverified
 
@@ -57,6 +57,9 @@ def deadlines_run(*, now: datetime | None = None, dry_run: bool = False) -> RunS
     summary.closed = close_unverified(now)
     summary.acknowledged = send_acknowledgements(now)
     summary.reminders, summary.escalations = send_alerts(now)
+    appeal_reminders, appeal_escalations = appeals.appeal_alerts_send(now)
+    summary.reminders += appeal_reminders
+    summary.escalations += appeal_escalations
     summary.digests = send_digest(now)
     return summary
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from privacyportal.audit.services import Actor
 from requests_app import calendars, deadlines
 from requests_app.models import DenialCategory, PrivacyRequest, RequestEvent
-from requests_app.services import common
+from requests_app.services import appeals, common
 from requests_app.services.common import RequestError, S, TransitionError, atomic
 
 WORKABLE = {S.VERIFIED, S.IN_PROGRESS}
@@ -306,7 +306,12 @@ def request_deny(
             paused_at=None,
         )
         common.email_requester(
-            request, "request_denial", "denial", reason=reason, legal_basis=legal_basis
+            request,
+            "request_denial",
+            "denial",
+            reason=reason,
+            legal_basis=legal_basis,
+            **appeals.email_context(request, timezone.now()),
         )
 
 
@@ -346,6 +351,7 @@ def request_complete(
             "completion",
             partial=partial,
             summary=summary,
+            **(appeals.email_context(request, timezone.now()) if partial else {}),
         )
 
 
