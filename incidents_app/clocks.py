@@ -41,7 +41,8 @@ def time_left_words(due: datetime, now: datetime) -> str:
 
 def _span(delta: timedelta) -> str:
     hours = int(delta.total_seconds() // 3600)
-    if hours >= 48:
+    # Hours up to four days: the 72-hour clock is read in hours.
+    if hours >= 96:
         return f"{hours // 24} days {hours % 24} hours"
     if hours >= 1:
         return f"{hours} hour{'s' if hours != 1 else ''}"

@@ -49,8 +49,9 @@ def test_time_left_in_words():
     assert clocks.time_left_words(now - timedelta(hours=1), now) == (
         "overdue by 1 hour"
     )
-    assert clocks.time_left_words(now + timedelta(hours=50), now) == (
-        "2 days 2 hours left"
+    assert clocks.time_left_words(now + timedelta(hours=71), now) == "71 hours left"
+    assert clocks.time_left_words(now + timedelta(hours=122), now) == (
+        "5 days 2 hours left"
     )
 
 

@@ -40,7 +40,11 @@ def test_decision_not_to_notify_needs_reasons_and_stops_the_clock(db):
     incident = IncidentFactory()
     with pytest.raises(services.IncidentRefused, match="reasons"):
         services.incident_decide(
-            actor=None, incident=incident, risk="none", notify_authority=False, reasons=""
+            actor=None,
+            incident=incident,
+            risk="none",
+            notify_authority=False,
+            reasons="",
         )
     incident.refresh_from_db()
     assert incident.status == S.OPEN
@@ -60,7 +64,11 @@ def test_high_risk_needs_a_decision_on_telling_the_people(db):
     incident = IncidentFactory()
     with pytest.raises(services.IncidentRefused, match="Art. 34"):
         services.incident_decide(
-            actor=None, incident=incident, risk="high", notify_authority=True, reasons="x"
+            actor=None,
+            incident=incident,
+            risk="high",
+            notify_authority=True,
+            reasons="x",
         )
 
 
@@ -113,7 +121,9 @@ def test_notification_time_in_the_future_is_refused(db):
     incident = IncidentFactory()
     with pytest.raises(services.IncidentRefused, match="between"):
         services.incident_mark_notified(
-            actor=None, incident=incident, notified_at=timezone.now() + timedelta(hours=1)
+            actor=None,
+            incident=incident,
+            notified_at=timezone.now() + timedelta(hours=1),
         )
 
 
