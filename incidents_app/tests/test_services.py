@@ -62,7 +62,7 @@ def test_decision_not_to_notify_needs_reasons_and_stops_the_clock(db):
 
 def test_high_risk_needs_a_decision_on_telling_the_people(db):
     incident = IncidentFactory()
-    with pytest.raises(services.IncidentRefused, match="Art. 34"):
+    with pytest.raises(services.IncidentRefused, match=r"Art\. 34"):
         services.incident_decide(
             actor=None,
             incident=incident,
