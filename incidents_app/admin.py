@@ -372,6 +372,14 @@ class StateNoticeRuleAdmin(admin.ModelAdmin):
     list_filter = ("verified_by_counsel",)
     search_fields = ("state",)
 
+    def save_model(
+        self, request: HttpRequest, obj: StateNoticeRule, form: Any, change: bool
+    ) -> None:
+        services.state_rule_save(actor=request.user, rule=obj, fields=form.changed_data)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a period that no longer applies is edited, not lost
+
     @admin.display(description="state", ordering="state")
     def state_name(self, obj: StateNoticeRule) -> str:
         return jurisdiction_name(f"US-{obj.state}")

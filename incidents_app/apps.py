@@ -31,6 +31,8 @@ SENTENCES = {
     "incidents.incident.reminded": "Privacy Officers reminded of the 72-hour deadline",
     "incidents.incident.overdue": "72 hours passed without notifying the authority: "
     "Privacy Officers alerted",
+    "incidents.state_rule.created": "US state notice period added",
+    "incidents.state_rule.updated": "US state notice period changed",
     "incidents.register.downloaded": "Breach register downloaded",
     "incidents.draft.viewed": "Draft notification to the authority opened",
 }

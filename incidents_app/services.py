@@ -201,6 +201,23 @@ def incident_close(*, actor: Any, incident: Incident) -> Incident:
     return incident
 
 
+def state_rule_save(
+    *, actor: Any, rule: StateNoticeRule, fields: list[str]
+) -> StateNoticeRule:
+    """Add or change a state's notice period (Privacy Officers, in the admin)."""
+    with transaction.atomic():
+        created = rule.pk is None
+        rule.state = rule.state.strip().upper()
+        rule.save()
+        audit.record(
+            f"incidents.state_rule.{'created' if created else 'updated'}",
+            actor=actor,
+            target=rule,
+            data={"state": rule.state, "days": rule.days, "fields": sorted(fields)},
+        )
+    return rule
+
+
 # --- the clock scan ---------------------------------------------------------------
 
 

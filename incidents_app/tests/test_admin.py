@@ -136,3 +136,22 @@ def test_incidents_cannot_be_deleted(db):
     incident = IncidentFactory()
     client = client_for(roles.PRIVACY_OFFICER)
     assert client.get(f"{BASE}{incident.pk}/delete/").status_code == 403
+
+
+def test_officer_edits_a_state_period_audited_and_analyst_cannot(db):
+    from incidents_app.models import StateNoticeRule
+
+    rule = StateNoticeRule.objects.get(state="CO")
+    url = f"/admin/incidents_app/statenoticerule/{rule.pk}/change/"
+    post = {
+        "state": "CO",
+        "days": "45",
+        "notes": "Checked.",
+        "verified_by_counsel": "on",
+    }
+    assert client_for(roles.PRIVACY_ANALYST).post(url, post).status_code == 403
+    response = client_for(roles.PRIVACY_OFFICER).post(url, post)
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.days == 45 and rule.verified_by_counsel
+    assert AuditEvent.objects.filter(action="incidents.state_rule.updated").exists()
