@@ -48,6 +48,10 @@ class IncidentAdmin(admin.ModelAdmin):
     search_fields = ("reference", "title")
     list_select_related = ()
     date_hierarchy = "became_aware_at"
+
+    class Media:
+        css = {"all": ["incidents/admin.css"]}
+
     actions = ["download_csv"]
     readonly_fields = (
         "reference",
@@ -142,7 +146,7 @@ class IncidentAdmin(admin.ModelAdmin):
         when = f"{timezone.localtime(due):%d %b %H:%M}"
         if due < timezone.now():
             return format_html(
-                '<strong class="errornote">OVERDUE</strong> {}: {}', when, words
+                '<strong class="incident-overdue">OVERDUE</strong> {}: {}', when, words
             )
         return f"{when} ({words})"
 
