@@ -25,6 +25,7 @@ PORTAL_APPS = (
     "consent_app",
     "retention_app",
     "disclosures_app",
+    "incidents_app",  # Officers manage; Analysts and Auditors view
     "django_celery_beat",
 )
 # Models that set policy: only Privacy Officers change them.
@@ -44,6 +45,8 @@ POLICY_MODELS = {
     "requests_app.externalsource",
     "disclosures_app.recipient",
     "disclosures_app.transfer",
+    "incidents_app.incident",
+    "incidents_app.statenoticerule",
 }
 # Single permissions of other models that only Privacy Officers hold: uploading
 # a customer's recordings (the upload page checks add_recording).

@@ -71,6 +71,14 @@ JOBS: list[Job] = [
         "Counts yesterday's requests, consent choices and deletions for the "
         "dashboard's charts (and any day not counted yet).",
     ),
+    Job(
+        "Incidents: 72-hour reminders",
+        "incidents_app.tasks.incidents_scan_task",
+        5,
+        "Reminds the Privacy Officers at 24, 48 and 66 hours after a breach became "
+        "known, and alerts them once at 72 hours, until the authority is notified "
+        "or the incident is decided not notifiable.",
+    ),
 ]
 
 

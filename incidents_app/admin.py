@@ -1,0 +1,389 @@
+"""The breach register for privacy staff: every change goes through a service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from incidents_app import clocks, services
+from incidents_app.forms import DecisionForm, IncidentForm, NotifiedForm
+from incidents_app.models import Incident, StateNoticeRule
+from incidents_app.register import register_csv
+from privacyportal import audit
+from requests_app.jurisdictions import jurisdiction_name
+
+S = Incident.Status
+DECISION_FIELDS = (
+    "status",
+    "risk_text",
+    "authority_decision",
+    "decision_reasons",
+    "decided_at",
+    "decided_by",
+    "people_decision",
+    "people_reason",
+)
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    form = IncidentForm
+    change_form_template = "admin/incidents_app/incident/change_form.html"
+    change_list_template = "admin/incidents_app/incident/change_list.html"
+    list_display = ("reference", "title", "risk_text", "status", "notify_by")
+    list_filter = ("status", "risk")
+    search_fields = ("reference", "title")
+    list_select_related = ()
+    date_hierarchy = "became_aware_at"
+
+    class Media:
+        css = {"all": ["incidents/admin.css"]}
+
+    actions = ["download_csv"]
+    readonly_fields = (
+        "reference",
+        *DECISION_FIELDS,
+        "authority_clock",
+        "authority_notified_at",
+        "authority_reference",
+        "late_reason",
+        "state_deadlines",
+        "closed_at",
+        "created_at",
+        "updated_at",
+        "categories_text",
+        "jurisdictions_text",
+    )
+    fieldsets = (
+        (
+            "What happened",
+            {
+                "fields": (
+                    "reference",
+                    "title",
+                    "description",
+                    "became_aware_at",
+                    "occurred_from",
+                    "occurred_to",
+                )
+            },
+        ),
+        (
+            "Data and people affected",
+            {
+                "fields": (
+                    "data_categories",
+                    "other_data_categories",
+                    "subject_categories",
+                    "approx_subjects",
+                    "approx_records",
+                    "jurisdictions",
+                )
+            },
+        ),
+        ("Consequences and measures", {"fields": ("consequences", "measures")}),
+        ("Assessment and decision", {"fields": DECISION_FIELDS}),
+        (
+            "Supervisory authority (72 hours)",
+            {
+                "fields": (
+                    "authority_clock",
+                    "authority_notified_at",
+                    "authority_reference",
+                    "late_reason",
+                )
+            },
+        ),
+        ("Telling residents of US states", {"fields": ("state_deadlines",)}),
+        ("Record", {"fields": ("closed_at", "created_at", "updated_at")}),
+    )
+    READABLE = {
+        "data_categories": "categories_text",
+        "jurisdictions": "jurisdictions_text",
+    }
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:  # a new incident: its description only
+            return self.fieldsets[:3]
+        if self.has_change_permission(request, obj):
+            return self.fieldsets
+        return [
+            (title, {"fields": [self.READABLE.get(f, f) for f in opts["fields"]]})
+            for title, opts in self.fieldsets
+        ]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # Art. 33(5): the register keeps every breach
+
+    # --- columns in words ---------------------------------------------------------
+
+    @admin.display(description="risk", ordering="risk")
+    def risk_text(self, obj: Incident) -> str:
+        return obj.get_risk_display()
+
+    @admin.display(description="notify authority by", ordering="became_aware_at")
+    def notify_by(self, obj: Incident) -> str:
+        if obj.status == S.NOT_NOTIFIABLE or obj.notify_authority is False:
+            return "Not notifiable"
+        if obj.authority_notified_at:
+            late = clocks.is_late(obj.became_aware_at, obj.authority_notified_at)
+            return "Notified late" if late else "Notified in time"
+        due = obj.authority_due_at
+        words = clocks.time_left_words(due, timezone.now())
+        when = f"{timezone.localtime(due):%d %b %H:%M}"
+        if due < timezone.now():
+            return format_html(
+                '<strong class="incident-overdue">OVERDUE</strong> {}: {}', when, words
+            )
+        return f"{when} ({words})"
+
+    @admin.display(description="authority")
+    def authority_decision(self, obj: Incident) -> str:
+        return {True: "Notify", False: "Do not notify"}.get(
+            obj.notify_authority, "Not decided"
+        )
+
+    @admin.display(description="people affected")
+    def people_decision(self, obj: Incident) -> str:
+        return {True: "Tell them", False: "Do not tell them"}.get(
+            obj.notify_people, "Not decided"
+        )
+
+    @admin.display(description="72-hour deadline")
+    def authority_clock(self, obj: Incident) -> str:
+        due = timezone.localtime(obj.authority_due_at)
+        text = f"{due:%d %b %Y %H:%M %Z}"
+        if obj.awaiting_authority:
+            text += f" ({clocks.time_left_words(obj.authority_due_at, timezone.now())})"
+        return text
+
+    @admin.display(description="notice deadlines per state")
+    def state_deadlines(self, obj: Incident) -> str:
+        dates = services.state_notice_dates(obj)
+        if not dates:
+            return "No US state chosen."
+        return format_html_join(
+            "",
+            "<div>{}: {}</div>",
+            (
+                (
+                    d.name,
+                    f"by {d.due:%d %b %Y} ({d.days} days)"
+                    if d.due
+                    else "no fixed number of days (without unreasonable delay)",
+                )
+                for d in dates
+            ),
+        )
+
+    @admin.display(description="categories of data")
+    def categories_text(self, obj: Incident) -> str:
+        return "; ".join(obj.data_categories) or "None recorded"
+
+    @admin.display(description="where the people affected live")
+    def jurisdictions_text(self, obj: Incident) -> str:
+        return (
+            "; ".join(jurisdiction_name(c) for c in obj.jurisdictions) or "Not recorded"
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: Incident, form: Any, change: bool
+    ) -> None:
+        services.incident_save(
+            actor=request.user, incident=obj, fields=form.changed_data
+        )
+
+    # --- the decision pages ---------------------------------------------------------
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "register.csv", view(self.register_view), name="incidents_register_csv"
+            ),
+            path("<int:pk>/decide/", view(self.decide_view), name="incidents_decide"),
+            path(
+                "<int:pk>/notified/",
+                view(self.notified_view),
+                name="incidents_notified",
+            ),
+            path("<int:pk>/close/", view(self.close_view), name="incidents_close"),
+            path("<int:pk>/draft/", view(self.draft_view), name="incidents_draft"),
+            *super().get_urls(),
+        ]
+
+    def _incident(self, request: HttpRequest, pk: int, change: bool) -> Incident:
+        incident = get_object_or_404(Incident, pk=pk)
+        allowed = (self.has_change_permission if change else self.has_view_permission)(
+            request, incident
+        )
+        if not allowed:
+            raise PermissionDenied
+        return incident
+
+    def _form_page(
+        self,
+        request: HttpRequest,
+        pk: int,
+        form_class: type[forms.Form] | None,
+        title: str,
+        act: Callable[[Incident, Any], Incident],
+        initial: dict | None = None,
+    ) -> HttpResponse:
+        incident = self._incident(request, pk, change=True)
+        form = form_class(request.POST or None, initial=initial) if form_class else None
+        if request.method == "POST" and (form is None or form.is_valid()):
+            try:
+                act(incident, form)
+            except services.IncidentRefused as refused:
+                messages.error(request, str(refused))
+            else:
+                messages.success(
+                    request, f"{incident.reference}: {title.lower()} recorded."
+                )
+                return redirect("admin:incidents_app_incident_change", incident.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{title}: {incident.reference}",
+            "incident": incident,
+            "form": form,
+            "opts": self.model._meta,
+            "due": timezone.localtime(incident.authority_due_at),
+        }
+        return TemplateResponse(
+            request, "admin/incidents_app/incident/action.html", context
+        )
+
+    def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def act(incident: Incident, form: DecisionForm) -> Incident:
+            return services.incident_decide(
+                actor=request.user, incident=incident, **form.service_kwargs()
+            )
+
+        return self._form_page(request, pk, DecisionForm, "Decision", act)
+
+    def notified_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def act(incident: Incident, form: NotifiedForm) -> Incident:
+            return services.incident_mark_notified(
+                actor=request.user, incident=incident, **form.cleaned_data
+            )
+
+        initial = {"notified_at": timezone.localtime().replace(second=0, microsecond=0)}
+        return self._form_page(
+            request, pk, NotifiedForm, "Authority notified", act, initial
+        )
+
+    def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def act(incident: Incident, form: None) -> Incident:
+            return services.incident_close(actor=request.user, incident=incident)
+
+        return self._form_page(request, pk, None, "Closing", act)
+
+    def draft_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        incident = self._incident(request, pk, change=False)
+        with transaction.atomic():
+            audit.record(
+                "incidents.draft.viewed",
+                actor=request.user,
+                target=incident,
+                data={"reference": incident.reference},
+            )
+        context = {
+            "incident": incident,
+            "categories": self.categories_text(incident),
+            "jurisdictions": self.jurisdictions_text(incident),
+            "aware_at": timezone.localtime(incident.became_aware_at),
+            "due_at": timezone.localtime(incident.authority_due_at),
+            "late": clocks.is_late(incident.became_aware_at, timezone.now()),
+            "contact": settings.PRIVACY_CONTACT_EMAIL,
+            "made_at": timezone.localtime(),
+        }
+        return TemplateResponse(request, "incidents/authority_draft.html", context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        incident = Incident.objects.filter(pk=object_id).first()
+        extra = dict(extra_context or {})
+        if incident is not None and self.has_change_permission(request, incident):
+            extra["incident_actions"] = _offered(incident)
+        return super().change_view(request, object_id, form_url, extra)
+
+    # --- the register for a regulator ---------------------------------------
+
+    def _csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        with transaction.atomic():  # evidence leaving the portal
+            audit.record(
+                "incidents.register.downloaded",
+                actor=request.user,
+                data={"incidents": queryset.count()},
+            )
+        response = StreamingHttpResponse(
+            register_csv(queryset), content_type="text/csv; charset=utf-8"
+        )
+        name = f"breach-register-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def register_view(self, request: HttpRequest) -> StreamingHttpResponse:
+        return self._csv(request, Incident.objects.all())
+
+    @admin.action(
+        description="Download selected as CSV (breach register)", permissions=["view"]
+    )
+    def download_csv(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> StreamingHttpResponse:
+        return self._csv(request, queryset)
+
+
+def _offered(incident: Incident) -> list[tuple[str, str]]:
+    """The decision pages the incident's state allows (others are not offered)."""
+    names = []
+    if incident.status == S.OPEN:
+        names.append(("incidents_decide", "Record decision"))
+    if incident.awaiting_authority:
+        names.append(("incidents_notified", "Mark authority notified"))
+    if incident.status in (S.NOTIFIED, S.NOT_NOTIFIABLE):
+        names.append(("incidents_close", "Close"))
+    return [
+        (reverse(f"admin:{name}", args=[incident.pk]), label) for name, label in names
+    ]
+
+
+@admin.register(StateNoticeRule)
+class StateNoticeRuleAdmin(admin.ModelAdmin):
+    list_display = ("state_name", "days", "verified_by_counsel", "notes")
+    list_filter = ("verified_by_counsel",)
+    search_fields = ("state",)
+
+    def save_model(
+        self, request: HttpRequest, obj: StateNoticeRule, form: Any, change: bool
+    ) -> None:
+        services.state_rule_save(actor=request.user, rule=obj, fields=form.changed_data)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a period that no longer applies is edited, not lost
+
+    @admin.display(description="state", ordering="state")
+    def state_name(self, obj: StateNoticeRule) -> str:
+        return jurisdiction_name(f"US-{obj.state}")

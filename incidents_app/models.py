@@ -1,0 +1,161 @@
+"""The incident and breach register (GDPR Art. 33(5)): every breach, notified or not."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from incidents_app import clocks
+
+
+class IncidentCounter(models.Model):
+    """The last incident number of a year (INC-2026-0001); see services."""
+
+    year = models.PositiveIntegerField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class IncidentQuerySet(models.QuerySet):
+    def awaiting_authority(self) -> IncidentQuerySet:
+        """Incidents whose notification to the authority is neither made nor ruled out.
+
+        The reminder scan reads these (index ``incident_status_aware``).
+        """
+        return self.filter(status__in=[Incident.Status.OPEN, Incident.Status.ASSESSED])
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open (being assessed)"
+        ASSESSED = "assessed", "Assessed: authority to be notified"
+        NOTIFIED = "notified", "Authority notified"
+        NOT_NOTIFIABLE = "not_notifiable", "Not notifiable"
+        CLOSED = "closed", "Closed"
+
+    class Risk(models.TextChoices):
+        UNKNOWN = "", "Not yet assessed"
+        NONE = "none", "Unlikely to result in a risk"
+        RISK = "risk", "Risk to people's rights"
+        HIGH = "high", "High risk to people's rights"
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(help_text="What happened, as far as known.")
+    became_aware_at = models.DateTimeField(
+        "became aware at",
+        help_text="When the company became reasonably certain a breach happened; "
+        "the 72 hours to notify the authority run from here.",
+    )
+    occurred_from = models.DateTimeField(null=True, blank=True)
+    occurred_to = models.DateTimeField(null=True, blank=True)
+    data_categories = models.JSONField("categories of data", default=list, blank=True)
+    other_data_categories = models.CharField(
+        "other categories of data", max_length=500, blank=True
+    )
+    subject_categories = models.CharField(
+        "categories of people",
+        max_length=500,
+        blank=True,
+        help_text="e.g. customers, conference participants, job applicants.",
+    )
+    approx_subjects = models.PositiveIntegerField(
+        "approximate number of people", null=True, blank=True
+    )
+    approx_records = models.PositiveIntegerField(
+        "approximate number of records", null=True, blank=True
+    )
+    consequences = models.TextField("likely consequences", blank=True)
+    measures = models.TextField("measures taken or proposed", blank=True)
+    jurisdictions = models.JSONField(
+        "where the people affected live",
+        default=list,
+        blank=True,
+        help_text="EU / EEA, United Kingdom, US states.",
+    )
+    risk = models.CharField(max_length=10, choices=Risk.choices, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.OPEN, editable=False
+    )
+    notify_authority = models.BooleanField("notify the authority", null=True)
+    decision_reasons = models.TextField("reasons for the decision", blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    notify_people = models.BooleanField("tell the people affected", null=True)
+    people_reason = models.TextField(
+        "reason for telling or not telling them", blank=True
+    )
+    authority_notified_at = models.DateTimeField(null=True, blank=True)
+    authority_reference = models.CharField(
+        "authority's reference", max_length=100, blank=True
+    )
+    late_reason = models.TextField("reason for notifying after 72 hours", blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The last reminder stage (24, 48, 66 hours) claimed by the scan; 0 = none.
+    reminded_hours = models.PositiveSmallIntegerField(default=0, editable=False)
+    escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-became_aware_at"]
+        indexes = [
+            # services.incidents_scan: open incidents by awareness time.
+            models.Index(
+                fields=["status", "became_aware_at"], name="incident_status_aware"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(occurred_to__isnull=True)
+                | Q(occurred_from__isnull=True)
+                | Q(occurred_to__gte=models.F("occurred_from")),
+                name="incident_occurred_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def authority_due_at(self) -> datetime:
+        return clocks.authority_due(self.became_aware_at)
+
+    @property
+    def awaiting_authority(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.ASSESSED)
+
+
+class StateNoticeRule(models.Model):
+    """How many days a US state gives to tell its residents of a breach.
+
+    Seeded from a summary (migration 0002): counsel must verify each row; staff
+    edit them here. A state without a row sets no number of days.
+    """
+
+    state = models.CharField(max_length=2, unique=True, help_text="e.g. CO")
+    days = models.PositiveSmallIntegerField(
+        help_text="Calendar days from becoming aware."
+    )
+    notes = models.CharField(max_length=300, blank=True)
+    verified_by_counsel = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["state"]
+        verbose_name = "US state notice period"
+
+    def __str__(self) -> str:
+        return f"{self.state}: {self.days} days"

@@ -1,0 +1,310 @@
+"""Every write to the incident register.
+
+Invariants kept here:
+- every incident gets a reference INC-<year>-<4 digits>, sequential per year;
+- a status changes only through a conditional UPDATE from the expected state
+  (open -> assessed | not notifiable; open | assessed -> notified;
+  notified | not notifiable -> closed); a refused change changes nothing;
+- a notification made more than 72 elapsed hours after awareness is recorded only
+  with its reason (Art. 33(1));
+- each reminder stage (24, 48, 66 hours) and the overdue escalation is claimed
+  once by a conditional UPDATE and e-mailed under an outbox key, so a scan run
+  twice, or delivered twice, sends nothing twice;
+- every change writes an AuditEvent in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents_app import clocks
+from incidents_app.models import Incident, IncidentCounter, StateNoticeRule
+from privacyportal import audit
+from requests_app.services.common import email_staff, privacy_officers
+
+S = Incident.Status
+
+
+class IncidentRefused(ValueError):
+    """The change is not allowed now; the message says why, in plain words."""
+
+
+def next_reference(year: int) -> str:
+    """INC-<year>-<4 digits>; one UPDATE ... RETURNING increments and reads."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE incidents_app_incidentcounter SET last = last + 1 "
+            "WHERE year = %s RETURNING last",
+            [year],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        with transaction.atomic():
+            IncidentCounter.objects.get_or_create(year=year)
+        return next_reference(year)
+    return f"INC-{year}-{row[0]:04d}"
+
+
+def incident_save(*, actor: Any, incident: Incident, fields: list[str]) -> Incident:
+    """Record a new incident or change its description (not its status)."""
+    with transaction.atomic():
+        created = incident.pk is None
+        if created:
+            year = timezone.localdate(incident.became_aware_at).year
+            incident.reference = next_reference(year)
+        incident.save()
+        audit.record(
+            f"incidents.incident.{'recorded' if created else 'updated'}",
+            actor=actor,
+            target=incident,
+            data={"reference": incident.reference, "fields": sorted(fields)},
+        )
+    return incident
+
+
+def _transition(
+    incident: Incident, expected: list[str], new: str, **changes: Any
+) -> None:
+    """Move ``incident`` from one of ``expected`` to ``new``, or refuse."""
+    updated = Incident.objects.filter(pk=incident.pk, status__in=expected).update(
+        status=new, updated_at=timezone.now(), **changes
+    )
+    if updated != 1:
+        current = Incident.objects.get(pk=incident.pk).get_status_display()
+        raise IncidentRefused(
+            f"{incident.reference} is {current.lower()}: this cannot be done now."
+        )
+    incident.refresh_from_db()
+
+
+def incident_decide(
+    *,
+    actor: Any,
+    incident: Incident,
+    risk: str,
+    notify_authority: bool,
+    reasons: str,
+    notify_people: bool | None = None,
+    people_reason: str = "",
+) -> Incident:
+    """Record the risk assessment and whether the authority must be told.
+
+    Open -> assessed (to notify) or not notifiable. A decision not to notify
+    stops the reminders; its reasons are required (Art. 33(5)).
+    """
+    if risk not in (Incident.Risk.NONE, Incident.Risk.RISK, Incident.Risk.HIGH):
+        raise IncidentRefused(f"{incident.reference}: choose the level of risk.")
+    if not reasons.strip():
+        raise IncidentRefused(
+            f"{incident.reference}: give the reasons for the decision."
+        )
+    if risk == Incident.Risk.HIGH and notify_people is None:
+        raise IncidentRefused(
+            f"{incident.reference}: a high risk needs a decision on telling the "
+            "people affected (Art. 34)."
+        )
+    new = S.ASSESSED if notify_authority else S.NOT_NOTIFIABLE
+    with transaction.atomic():
+        _transition(
+            incident,
+            [S.OPEN],
+            new,
+            risk=risk,
+            notify_authority=notify_authority,
+            decision_reasons=reasons.strip(),
+            notify_people=notify_people,
+            people_reason=people_reason.strip(),
+            decided_at=timezone.now(),
+            decided_by=getattr(actor, "pk", None),
+        )
+        audit.record(
+            "incidents.incident.decided",
+            actor=actor,
+            target=incident,
+            data={
+                "reference": incident.reference,
+                "risk": incident.get_risk_display(),
+                "notify_authority": notify_authority,
+                "notify_people": notify_people,
+            },
+        )
+    return incident
+
+
+def incident_mark_notified(
+    *,
+    actor: Any,
+    incident: Incident,
+    notified_at: datetime,
+    authority_reference: str = "",
+    late_reason: str = "",
+) -> Incident:
+    """Record that the supervisory authority was notified.
+
+    A notification after the 72 hours needs its reason (Art. 33(1)); without
+    one nothing changes. The time cannot be in the future or before awareness.
+    """
+    now = timezone.now()
+    if notified_at > now or notified_at < incident.became_aware_at:
+        raise IncidentRefused(
+            f"{incident.reference}: the time of notification must lie between "
+            "becoming aware and now."
+        )
+    late = clocks.is_late(incident.became_aware_at, notified_at)
+    if late and not late_reason.strip():
+        due = timezone.localtime(incident.authority_due_at)
+        raise IncidentRefused(
+            f"{incident.reference} was due to be notified by {due:%d %b %Y %H:%M}: "
+            "a late notification needs its reason."
+        )
+    with transaction.atomic():
+        _transition(
+            incident,
+            [S.OPEN, S.ASSESSED],
+            S.NOTIFIED,
+            notify_authority=True,
+            authority_notified_at=notified_at,
+            authority_reference=authority_reference.strip(),
+            late_reason=late_reason.strip() if late else "",
+        )
+        audit.record(
+            "incidents.incident.authority_notified",
+            actor=actor,
+            target=incident,
+            data={
+                "reference": incident.reference,
+                "notified_at": notified_at.isoformat(),
+                "late": late,
+            },
+        )
+    return incident
+
+
+def incident_close(*, actor: Any, incident: Incident) -> Incident:
+    """Close a decided incident; its record stays in the register."""
+    with transaction.atomic():
+        _transition(
+            incident, [S.NOTIFIED, S.NOT_NOTIFIABLE], S.CLOSED, closed_at=timezone.now()
+        )
+        audit.record(
+            "incidents.incident.closed",
+            actor=actor,
+            target=incident,
+            data={"reference": incident.reference},
+        )
+    return incident
+
+
+def state_rule_save(
+    *, actor: Any, rule: StateNoticeRule, fields: list[str]
+) -> StateNoticeRule:
+    """Add or change a state's notice period (Privacy Officers, in the admin)."""
+    with transaction.atomic():
+        created = rule.pk is None
+        rule.state = rule.state.strip().upper()
+        rule.save()
+        audit.record(
+            f"incidents.state_rule.{'created' if created else 'updated'}",
+            actor=actor,
+            target=rule,
+            data={"state": rule.state, "days": rule.days, "fields": sorted(fields)},
+        )
+    return rule
+
+
+# --- the clock scan ---------------------------------------------------------------
+
+
+def _context(incident: Incident, now: datetime) -> dict:
+    due = incident.authority_due_at
+    return {
+        "reference": incident.reference,
+        "title": incident.title,
+        "aware_at": f"{timezone.localtime(incident.became_aware_at):%d %b %Y %H:%M %Z}",
+        "due_at": f"{timezone.localtime(due):%d %b %Y %H:%M %Z}",
+        "time_left": clocks.time_left_words(due, now),
+        "admin_url": settings.SITE_URL
+        + reverse("admin:incidents_app_incident_change", args=[incident.pk]),
+    }
+
+
+def _remind(incident: Incident, now: datetime) -> int:
+    stage = clocks.reminder_due(incident.became_aware_at, now)
+    if stage <= incident.reminded_hours:
+        return 0
+    with transaction.atomic():
+        claimed = Incident.objects.filter(
+            pk=incident.pk, reminded_hours__lt=stage, status__in=[S.OPEN, S.ASSESSED]
+        ).update(reminded_hours=stage)
+        if not claimed:
+            return 0
+        context = {**_context(incident, now), "hours": stage}
+        email_staff(
+            privacy_officers(),
+            "incidents_reminder",
+            f"incident:{incident.pk}:reminder:{stage}h",
+            context,
+        )
+        audit.record(
+            "incidents.incident.reminded",
+            actor=None,
+            target=incident,
+            data={"reference": incident.reference, "hours": stage},
+        )
+    return 1
+
+
+def _escalate(incident: Incident, now: datetime) -> int:
+    if incident.escalated_at is not None or now < incident.authority_due_at:
+        return 0
+    with transaction.atomic():
+        claimed = Incident.objects.filter(
+            pk=incident.pk, escalated_at__isnull=True, status__in=[S.OPEN, S.ASSESSED]
+        ).update(escalated_at=now)
+        if not claimed:
+            return 0
+        email_staff(
+            privacy_officers(),
+            "incidents_overdue",
+            f"incident:{incident.pk}:overdue",
+            _context(incident, now),
+        )
+        audit.record(
+            "incidents.incident.overdue",
+            actor=None,
+            target=incident,
+            data={"reference": incident.reference},
+        )
+    return 1
+
+
+def incidents_scan(*, now: datetime | None = None) -> dict[str, int]:
+    """Send due reminders and overdue escalations for incidents not yet notified.
+
+    Only the latest stage reached is sent (a scan that resumes after 50 hours
+    sends the 48-hour reminder, not the 24-hour one as well).
+    """
+    now = now or timezone.now()
+    counts = {"reminded": 0, "escalated": 0}
+    earliest = now - timedelta(hours=clocks.REMINDER_HOURS[0])
+    for incident in Incident.objects.awaiting_authority().filter(
+        became_aware_at__lte=earliest
+    ):
+        counts["reminded"] += _remind(incident, now)
+        counts["escalated"] += _escalate(incident, now)
+    return counts
+
+
+# --- reads for the admin and the regulator ---------------------------------------
+
+
+def state_notice_dates(incident: Incident) -> list[clocks.StateDue]:
+    states = [c[3:] for c in incident.jurisdictions if c.startswith("US-")]
+    rules = dict(StateNoticeRule.objects.values_list("state", "days"))
+    return clocks.state_due_dates(incident.became_aware_at, states, rules)
