@@ -25,6 +25,7 @@ PORTAL_APPS = (
     "consent_app",
     "retention_app",
     "disclosures_app",
+    "complaints_app",
     "django_celery_beat",
 )
 # Models that set policy: only Privacy Officers change them.
@@ -43,6 +44,8 @@ POLICY_MODELS = {
     "requests_app.externalsource",
     "disclosures_app.recipient",
     "disclosures_app.transfer",
+    "complaints_app.complaintrule",
+    "complaints_app.supervisoryauthority",
 }
 # Single permissions of other models that only Privacy Officers hold: uploading
 # a customer's recordings (the upload page checks add_recording).
@@ -66,6 +69,7 @@ LEDGER_MODELS = {
 # entered by hand too (a phone call to a partner), so adding is allowed.
 APPEND_ONLY_MODELS = {
     "disclosures_app.disclosure",
+    "complaints_app.complaintnote",
 }
 
 

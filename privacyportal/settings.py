@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "retention_app",
     "privacyportal.console",
     "disclosures_app",
+    "complaints_app",
 ]
 
 MIDDLEWARE = [
