@@ -45,7 +45,7 @@ SENTENCES = {
     "complaints.complaint.acknowledged": "Complaint acknowledged",
     "complaints.complaint.investigating": "Investigation of the complaint started",
     "complaints.complaint.assigned": "Complaint assigned",
-    "complaints.complaint.noted": "Investigation note added",
+    "complaints.complaint.noted": "Investigation note added to the complaint",
     "complaints.complaint.resolved": "Complaint resolved; outcome e-mailed",
     "complaints.complaint.not_upheld": "Complaint not upheld; outcome e-mailed",
     "complaints.complaint.escalated": "Complainant took the complaint further",
