@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -22,7 +23,6 @@ from django.utils.safestring import mark_safe
 from complaints_app import authorities, services
 from complaints_app.models import (
     Complaint,
-    ComplaintNote,
     ComplaintRule,
     SupervisoryAuthority,
 )
@@ -36,7 +36,9 @@ C = Complaint.Status
 
 class NoteForm(forms.Form):
     text = forms.CharField(
-        widget=forms.Textarea, max_length=5000, help_text="Staff only; never e-mailed."
+        widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
+        max_length=5000,
+        help_text="Staff only; never e-mailed.",
     )
 
 
@@ -48,7 +50,7 @@ class DecideForm(forms.Form):
         widget=forms.RadioSelect,
     )
     outcome = forms.CharField(
-        widget=forms.Textarea,
+        widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
         max_length=5000,
         help_text="E-mailed to the complainant as written, followed by the "
         "dispute-resolution body and the authority for where they live.",
@@ -95,23 +97,9 @@ def _run(step: str, actor: Any, complaint: Complaint, data: dict) -> str:
     return f"{complaint.reference} recorded as taken to {data['to']}."
 
 
-class NoteInline(admin.TabularInline):
-    model = ComplaintNote
-    fields = ("created_at", "author_name", "text")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name = "investigation note"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # notes are added with the "Add a note…" button (audited)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="by")
-    def author_name(self, note: ComplaintNote) -> str:
-        return person(note.author)
+NOTE_HTML = (
+    '<p><strong>{}, {}</strong><br><span style="white-space: pre-wrap">{}</span></p>'
+)
 
 
 def _day(moment) -> str:
@@ -134,7 +122,6 @@ class ComplaintAdmin(admin.ModelAdmin):
     search_fields = ("=reference", "=email")
     ordering = ("-received_at", "-id")
     actions = ("acknowledge_selected", "investigate_selected", "assign_to_me")
-    inlines = (NoteInline,)
     change_form_template = "admin/complaints_app/complaint/change_form.html"
     fieldsets = (
         (
@@ -155,6 +142,7 @@ class ComplaintAdmin(admin.ModelAdmin):
             "Complainant",
             {"fields": ("name", "email", "place", "language_name", "text")},
         ),
+        ("Investigation notes (staff only)", {"fields": ("note_list",)}),
         ("Linked requests", {"fields": ("linked_requests",)}),
         (
             "Decision",
@@ -183,6 +171,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         "language_name",
         "text",
         "linked_requests",
+        "note_list",
         "acknowledged",
         "decided",
         "outcome",
@@ -259,6 +248,25 @@ class ComplaintAdmin(admin.ModelAdmin):
             return "none"
         return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a>', rows)
 
+    @admin.display(description="notes")
+    def note_list(self, obj: Complaint) -> str:
+        notes = obj.notes.select_related("author")
+        rows = [
+            (
+                f"{note.created_at.astimezone(tz()):%-d %b %Y %H:%M}",
+                person(note.author),
+                note.text,
+            )
+            for note in notes
+        ]
+        if not rows:
+            return "none yet"
+        return format_html_join(
+            "",
+            NOTE_HTML,
+            rows,
+        )
+
     @admin.display(description="acknowledged")
     def acknowledged(self, obj: Complaint) -> str:
         if obj.acknowledged_at is None:
@@ -312,7 +320,16 @@ class ComplaintAdmin(admin.ModelAdmin):
                 for step, (label, statuses, _) in STEPS.items()
                 if obj.status in statuses
             ]
-        extra_context = {**(extra_context or {}), "steps": buttons}
+        extra_context = {
+            **(extra_context or {}),
+            "steps": buttons,
+            "title": f"Complaint {obj.reference}" if obj else "Complaint",
+            # Nothing on the page is edited in place: every change is a step.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def step_view(self, request: HttpRequest, pk: int, step: str) -> HttpResponse:
@@ -388,6 +405,8 @@ class _AuditedAdmin(admin.ModelAdmin):
     """Staff edit these tables directly; every save and deletion is audited."""
 
     action_code = ""
+    # Authorities' pages are https; a bare "ico.org.uk" should become one too.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
