@@ -94,3 +94,14 @@ def test_line_breaks_and_tabs_in_a_complaint_are_kept(post_form):
     request = _filed(post_form, details="First line\r\n\tSecond line")
     request_services.request_verify(token=token_from(request))
     assert Complaint.objects.get().text == "First line\r\n\tSecond line"
+
+
+def test_confirm_button_files_the_complaint_and_opens_the_status_page(
+    client, post_form
+):
+    request = _filed(post_form)
+    token = token_from(request)
+    response = client.post(f"/privacy/request/verify/{token}/", follow=True)
+    assert response.status_code == 200
+    assert Complaint.objects.filter(requests=request).exists()
+    assert request.reference.encode() in response.content
