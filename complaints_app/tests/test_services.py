@@ -294,3 +294,16 @@ def test_outcome_is_written_in_the_complainants_language(officer):
         OutboundEmail.objects.filter(to=filed.email).values_list("language", flat=True)
     )
     assert languages == {"de"}
+
+
+def test_command_sends_due_reminders_once(officer, capsys):
+    from django.core.management import call_command
+
+    complaint(received_at=datetime(2026, 3, 2, 10, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 5, 1, tzinfo=UTC), tick=False):
+        call_command("complaint_reminders")
+        call_command("complaint_reminders")
+    assert capsys.readouterr().out.splitlines() == [
+        "0 reminder(s), 1 escalation(s) sent.",
+        "0 reminder(s), 0 escalation(s) sent.",
+    ]
