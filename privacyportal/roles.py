@@ -26,6 +26,7 @@ PORTAL_APPS = (
     "retention_app",
     "disclosures_app",
     "incidents_app",  # Officers manage; Analysts and Auditors view
+    "complaints_app",
     "django_celery_beat",
 )
 # Models that set policy: only Privacy Officers change them.
@@ -47,6 +48,8 @@ POLICY_MODELS = {
     "disclosures_app.transfer",
     "incidents_app.incident",
     "incidents_app.statenoticerule",
+    "complaints_app.complaintrule",
+    "complaints_app.supervisoryauthority",
 }
 # Single permissions of other models that only Privacy Officers hold: uploading
 # a customer's recordings (the upload page checks add_recording).
@@ -72,6 +75,7 @@ LEDGER_MODELS = {
 # entered by hand too (a phone call to a partner), so adding is allowed.
 APPEND_ONLY_MODELS = {
     "disclosures_app.disclosure",
+    "complaints_app.complaintnote",
 }
 
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "privacyportal.console",
     "disclosures_app",
     "incidents_app",
+    "complaints_app",
 ]
 
 MIDDLEWARE = [

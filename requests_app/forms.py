@@ -32,6 +32,14 @@ def single_line(value: str) -> None:
         raise forms.ValidationError(_("Use letters, spaces and punctuation only."))
 
 
+def text_only(value: str) -> None:
+    """Free text keeps its line breaks and tabs, but no other control characters."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\r\n\t" for ch in value):
+        raise forms.ValidationError(
+            _("Remove the control characters (invisible symbols) from the text.")
+        )
+
+
 def collation_key(name: str) -> tuple[str, str]:
     """Sort names as a reader of the page expects, without a collation library.
 
@@ -194,6 +202,7 @@ class RequestForm(forms.Form):
         widget=forms.Textarea,
         max_length=DETAILS_MAX,
         required=False,
+        validators=[text_only],
         help_text=_details_help_lazy(),
         error_messages={
             "max_length": _(
@@ -245,6 +254,10 @@ class RequestForm(forms.Form):
                 "correction_value", _("Choose the information and give its new value.")
             )
         clean_residence(self, data)
+        if data.get("type") == PrivacyRequest.Type.COMPLAINT and not (
+            data.get("details") or "details" in self.errors
+        ):
+            self.add_error("details", _("Tell us what your complaint is about."))
         if data.get("is_agent"):
             for field in ("agent_name", "agent_email"):
                 if not data.get(field) and field not in self.errors:

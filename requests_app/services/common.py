@@ -43,6 +43,11 @@ S = PrivacyRequest.Status
 # Called as hook(request=..., actor=...) inside the transaction that completes a
 # request; other apps add theirs in ready() (disclosures_app: Art. 19 notices).
 COMPLETION_HOOKS: list[Callable[..., None]] = []
+# Called as hook(request=..., actor=...) inside the transaction that verifies a
+# request; a hook that returns True has taken the request over (complaints_app
+# files a confirmed "Make a complaint" as a Complaint), and the request's own
+# confirmation e-mail and export are skipped.
+VERIFICATION_HOOKS: list[Callable[..., bool]] = []
 
 # to-status -> the statuses it may be reached from.
 TRANSITIONS: dict[str, set[str]] = {

@@ -353,6 +353,11 @@ def request_verify(*, token: str) -> tuple[PrivacyRequest, str]:
             ttl=timedelta(days=settings.REQUEST_STATUS_LINK_DAYS),
             now=now,
         )
+        taken = [
+            hook(request=request, actor=actor) for hook in common.VERIFICATION_HOOKS
+        ]
+        if any(taken):
+            return request, status_token
         common.email_requester(
             request,
             "request_confirmation",
