@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from privacyportal.subjects.models import DataSubject
 from requests_app.jurisdictions import validate_jurisdiction_code
@@ -137,7 +138,7 @@ class Complaint(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         INVESTIGATING = "investigating", _("Under investigation")
         RESOLVED = "resolved", _("Resolved")
-        NOT_UPHELD = "not_upheld", _("Not upheld")
+        NOT_UPHELD = "not_upheld", pgettext_lazy("complaint status", "Not upheld")
         ESCALATED = "escalated", _("Taken further")
 
     class Alert(models.IntegerChoices):

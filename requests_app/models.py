@@ -901,7 +901,7 @@ class Appeal(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Being reviewed")
         UPHELD = "upheld", _("Upheld: we reopened your request")
-        DENIED = "denied", _("Not upheld")
+        DENIED = "denied", pgettext_lazy("appeal status", "Not upheld")
 
     request = models.ForeignKey(
         PrivacyRequest, on_delete=models.CASCADE, related_name="appeals"
