@@ -36,11 +36,12 @@ PUBLIC_TEMPLATES = sorted(
         *TEMPLATES.glob("requests/*.html"),
         *(p for p in TEMPLATES.glob("consent/*.html") if "admin" not in p.name),
         *TEMPLATES.glob("errors/*.html"),
+        *TEMPLATES.glob("incidents/public/*.html"),
         TEMPLATES / "fulfilment" / "export_index.html",
         *(
             p
             for p in TEMPLATES.glob("emails/*")
-            if p.name.startswith(("request_", "fulfilment_", "consent_"))
+            if p.name.startswith(("request_", "fulfilment_", "consent_", "compromise_"))
         ),
     ]
 )
