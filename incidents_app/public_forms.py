@@ -21,8 +21,7 @@ _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
 
 def no_controls(value: str) -> None:
     if any(
-        unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS
-        for ch in value
+        unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS for ch in value
     ):
         raise forms.ValidationError(
             _("Use letters, numbers, punctuation and line breaks only.")

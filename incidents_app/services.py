@@ -546,7 +546,9 @@ def compromise_reports_purge(
     """
     now = now or timezone.now()
     cutoff = now - timedelta(days=COMPROMISE_UNCONFIRMED_DAYS)
-    stale = CompromiseReport.objects.filter(status=CR.UNCONFIRMED, created_at__lt=cutoff)
+    stale = CompromiseReport.objects.filter(
+        status=CR.UNCONFIRMED, created_at__lt=cutoff
+    )
     if dry_run:
         return stale.count()
     with transaction.atomic():
