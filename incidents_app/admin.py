@@ -393,13 +393,30 @@ class StateNoticeRuleAdmin(admin.ModelAdmin):
 # --- Compromised-account reports ------------------------------------------------
 
 
+class ReportStatusFilter(admin.SimpleListFilter):
+    """The states staff can see (unconfirmed reports are not listed)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        shown = (
+            CompromiseReport.Status.RECEIVED,
+            CompromiseReport.Status.INCIDENT_OPENED,
+        )
+        return [(status.value, status.label) for status in shown]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 @admin.register(CompromiseReport)
 class CompromiseReportAdmin(admin.ModelAdmin):
     """Confirmed reports from the public form; read-only but for one action."""
 
     change_form_template = "admin/incidents_app/compromisereport/change_form.html"
     list_display = ("reference", "verified_at", "status", "account_name", "incident")
-    list_filter = ("status",)
+    list_filter = (ReportStatusFilter,)
     search_fields = ("reference", "email", "account_name")
     list_select_related = ("incident",)
     date_hierarchy = "verified_at"

@@ -63,8 +63,10 @@ class CompromiseForm(forms.Form):
         label=_("When did it happen? (optional)"),
         required=False,
         validators=[not_in_future],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("The day you first noticed it, if you know."),
+        # A text box, styled like the others, that accepts 2026-03-31 in every
+        # language (and the language's own date formats).
+        widget=forms.DateInput(attrs={"inputmode": "numeric"}, format="%Y-%m-%d"),
+        help_text=_("The day you first noticed it, if you know, like 2026-03-31."),
         error_messages={"invalid": _("Enter a date like 2026-03-31.")},
     )
     email = forms.EmailField(
@@ -85,7 +87,7 @@ class CompromiseForm(forms.Form):
         max_length=30,
         required=False,
         validators=[phone_number],
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     account_name = forms.CharField(
         label=_("Your account name (optional)"),
