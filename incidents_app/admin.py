@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,9 +21,9 @@ from django.utils.html import format_html, format_html_join
 
 from incidents_app import clocks, services
 from incidents_app.forms import DecisionForm, IncidentForm, NotifiedForm
-from incidents_app.models import Incident, StateNoticeRule
+from incidents_app.models import CompromiseReport, Incident, StateNoticeRule
 from incidents_app.register import register_csv
-from privacyportal import audit
+from privacyportal import audit, languages
 from requests_app.jurisdictions import jurisdiction_name
 
 S = Incident.Status
@@ -387,3 +388,130 @@ class StateNoticeRuleAdmin(admin.ModelAdmin):
     @admin.display(description="state", ordering="state")
     def state_name(self, obj: StateNoticeRule) -> str:
         return jurisdiction_name(f"US-{obj.state}")
+
+
+# --- Compromised-account reports ------------------------------------------------
+
+
+class ReportStatusFilter(admin.SimpleListFilter):
+    """The states staff can see (unconfirmed reports are not listed)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        shown = (
+            CompromiseReport.Status.RECEIVED,
+            CompromiseReport.Status.INCIDENT_OPENED,
+        )
+        return [(status.value, status.label) for status in shown]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+@admin.register(CompromiseReport)
+class CompromiseReportAdmin(admin.ModelAdmin):
+    """Confirmed reports from the public form; read-only but for one action."""
+
+    change_form_template = "admin/incidents_app/compromisereport/change_form.html"
+    list_display = ("reference", "verified_at", "status", "account_name", "incident")
+    list_filter = (ReportStatusFilter,)
+    search_fields = ("reference", "email", "account_name")
+    list_select_related = ("incident",)
+    date_hierarchy = "verified_at"
+    fields = (
+        "reference",
+        "status",
+        "verified_at",
+        "what_happened_text",
+        "happened_on",
+        "email",
+        "phone",
+        "account_name",
+        "language_name",
+        "incident",
+        "incident_opened_at",
+        "incident_opened_by",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Unconfirmed reports may be anyone's typing; staff see what a
+        # reporter confirmed, and the purge job deletes the rest.
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(status=CompromiseReport.Status.UNCONFIRMED)
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # what the reporter said stays as they said it
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="what happened")
+    def what_happened_text(self, obj: CompromiseReport) -> str:
+        return linebreaksbr(obj.what_happened, autoescape=True)
+
+    @admin.display(description="reporter's language")
+    def language_name(self, obj: CompromiseReport) -> str:
+        return languages.name(obj.language) if obj.language else "Not known"
+
+    def _may_open(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("incidents_app.add_incident")
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.open_incident_view)
+        return [
+            path("<int:pk>/open-incident/", view, name="incidents_compromise_open"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        report = self.get_queryset(request).filter(pk=object_id).first()
+        extra = dict(extra_context or {})
+        extra["can_open_incident"] = (
+            report is not None
+            and report.status == CompromiseReport.Status.RECEIVED
+            and self._may_open(request)
+        )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def open_incident_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """A confirmation page, then the service: an incident starts a 72-hour clock."""
+        report = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self._may_open(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                incident = services.compromise_incident_open(
+                    actor=request.user, report=report
+                )
+            except services.IncidentRefused as refused:
+                messages.error(request, str(refused))
+                return redirect("admin:incidents_app_compromisereport_change", pk)
+            messages.success(
+                request, f"{incident.reference} opened from report {report.reference}."
+            )
+            return redirect("admin:incidents_app_incident_change", incident.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Open an incident from report {report.reference}",
+            "report": report,
+            "opts": self.model._meta,
+            "due": timezone.localtime(clocks.authority_due(report.verified_at)),
+        }
+        return TemplateResponse(
+            request, "admin/incidents_app/compromisereport/open_incident.html", context
+        )

@@ -8,7 +8,8 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents and breaches"
 
     def ready(self) -> None:
-        from privacyportal import emailtitles
+        from incidents_app import services
+        from privacyportal import emailtitles, mail
         from privacyportal.audit import describe
 
         emailtitles.register(
@@ -17,6 +18,9 @@ class IncidentsConfig(AppConfig):
         emailtitles.register(
             "incidents_overdue", "Overdue: the authority was not notified in 72 hours"
         )
+        mail.register_minter(services.COMPROMISE_MINTER, services.compromise_link_mint)
+        for template, title in EMAIL_TITLES.items():
+            emailtitles.register(template, title)
         describe.AREAS.setdefault("incidents", "Incident")
         for code, sentence in SENTENCES.items():
             describe.register(code, sentence)
@@ -35,4 +39,14 @@ SENTENCES = {
     "incidents.state_rule.updated": "US state notice period changed",
     "incidents.register.downloaded": "Breach register downloaded",
     "incidents.draft.viewed": "Draft notification to the authority opened",
+    "incidents.compromise.confirmed": "Compromised-account report confirmed by the "
+    "reporter",
+    "incidents.compromise.incident_opened": "Incident opened from a "
+    "compromised-account report",
+    "incidents.compromise.purged": "Unconfirmed compromised-account reports deleted",
+}
+EMAIL_TITLES = {
+    "compromise_verify": "Compromised-account report: confirmation link",
+    "compromise_received": "Compromised-account report: acknowledgement",
+    "staff_compromise_report": "New compromised-account report to staff",
 }

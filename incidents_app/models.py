@@ -159,3 +159,77 @@ class StateNoticeRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state}: {self.days} days"
+
+
+# --- Compromised-account reports ------------------------------------------------
+# "If you think that your account or personal information has been compromised,
+# please contact us": the public form (public.py) files a report, the reporter
+# confirms it by e-mail, and staff may open an Incident from it (services).
+
+
+class CompromiseCounter(models.Model):
+    """The last report number of a year (CR-2026-0001); see services."""
+
+    year = models.PositiveIntegerField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class CompromiseReport(models.Model):
+    class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", "Waiting for the reporter to confirm"
+        RECEIVED = "received", "Confirmed: to be looked at"
+        INCIDENT_OPENED = "incident_opened", "Incident opened"
+
+    # Given when the reporter confirms, so unconfirmed spam uses no numbers.
+    reference = models.CharField(
+        max_length=20, unique=True, null=True, blank=True, editable=False
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=Status.choices,
+        default=Status.UNCONFIRMED,
+        editable=False,
+    )
+    what_happened = models.TextField("what happened")
+    happened_on = models.DateField("when it happened", null=True, blank=True)
+    email = models.EmailField("reporter's e-mail address", max_length=254)
+    phone = models.CharField("reporter's phone", max_length=40, blank=True)
+    account_name = models.CharField("account name given", max_length=200, blank=True)
+    # The page's language: the acknowledgement is written in it.
+    language = models.CharField(max_length=16, blank=True)
+    # The confirmation link: only the hash of the token last minted (mail.py).
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    link_expires_at = models.DateTimeField(editable=False)
+    created_at = models.DateTimeField(editable=False)
+    verified_at = models.DateTimeField("confirmed at", null=True, blank=True)
+    incident = models.ForeignKey(
+        Incident,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="compromise_reports",
+    )
+    incident_opened_at = models.DateTimeField(null=True, blank=True)
+    incident_opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-verified_at", "-created_at"]
+        verbose_name = "compromised-account report"
+        indexes = [
+            # services.compromise_reports_purge: unconfirmed rows by age.
+            models.Index(
+                fields=["status", "created_at"], name="compromise_status_created"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"Unconfirmed report {self.pk}"

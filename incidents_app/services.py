@@ -15,7 +15,8 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import secrets
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -24,9 +25,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents_app import clocks
-from incidents_app.models import Incident, IncidentCounter, StateNoticeRule
-from privacyportal import audit
-from requests_app.services.common import email_staff, privacy_officers
+from incidents_app.models import (
+    CompromiseCounter,
+    CompromiseReport,
+    Incident,
+    IncidentCounter,
+    StateNoticeRule,
+)
+from privacyportal import audit, mail
+from privacyportal.audit.services import Actor
+from requests_app.services.common import (
+    LinkInvalid,
+    email_staff,
+    hash_token,
+    privacy_officers,
+)
 
 S = Incident.Status
 
@@ -308,3 +321,242 @@ def state_notice_dates(incident: Incident) -> list[clocks.StateDue]:
     states = [c[3:] for c in incident.jurisdictions if c.startswith("US-")]
     rules = dict(StateNoticeRule.objects.values_list("state", "days"))
     return clocks.state_due_dates(incident.became_aware_at, states, rules)
+
+
+# --- compromised-account reports ------------------------------------------------
+# Invariants:
+# - a report is filed the same way for every address: one INSERT and one
+#   queued e-mail, never a look-up of who the address belongs to;
+# - the confirmation link is single-use (the UNCONFIRMED -> RECEIVED update
+#   must touch one row) and expires; only its token's hash is stored;
+# - confirming gives the reference, tells the Privacy Officers and acknowledges
+#   to the reporter once (outbox keys), in one transaction with its audit event;
+# - an incident is opened from a report at most once.
+
+CR = CompromiseReport.Status
+COMPROMISE_MINTER = "incidents.compromise"
+# Long enough for a mailbox that is slow or being recovered.
+COMPROMISE_LINK_HOURS = 48
+# Unconfirmed reports are deleted after this many days (the purge job).
+COMPROMISE_UNCONFIRMED_DAYS = 7
+
+
+class CompromiseLinkExpired(LinkInvalid):
+    """The link was right but its time is over."""
+
+
+def _next_report_reference(year: int) -> str:
+    """CR-<year>-<4 digits>; one UPDATE ... RETURNING increments and reads."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE incidents_app_compromisecounter SET last = last + 1 "
+            "WHERE year = %s RETURNING last",
+            [year],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        with transaction.atomic():
+            CompromiseCounter.objects.get_or_create(year=year)
+        return _next_report_reference(year)
+    return f"CR-{year}-{row[0]:04d}"
+
+
+def compromise_report_submit(
+    *,
+    what_happened: str,
+    email: str,
+    happened_on: date | None = None,
+    phone: str = "",
+    account_name: str = "",
+    language: str = "",
+    now: datetime | None = None,
+) -> CompromiseReport:
+    """File an unconfirmed report and queue its confirmation e-mail.
+
+    Nothing is audited yet: an unconfirmed report is nobody's decision and is
+    deleted unread after COMPROMISE_UNCONFIRMED_DAYS.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        report = CompromiseReport.objects.create(
+            what_happened=what_happened,
+            email=email,
+            happened_on=happened_on,
+            phone=phone,
+            account_name=account_name,
+            language=language,
+            # A token nobody holds until the e-mail is sent (compromise_link_mint).
+            token_hash=hash_token(secrets.token_urlsafe(32)),
+            link_expires_at=now + timedelta(hours=COMPROMISE_LINK_HOURS),
+            created_at=now,
+        )
+        mail.queue_email(
+            key=f"compromise:{report.pk}:verify",
+            to=email,
+            template="compromise_verify",
+            context={
+                "link": mail.secret_link(COMPROMISE_MINTER, report.pk),
+                "hours": COMPROMISE_LINK_HOURS,
+            },
+            language=language,
+        )
+    return report
+
+
+def compromise_confirm_url(token: str) -> str:
+    return settings.SITE_URL + reverse("incidents:compromise_confirm", args=[token])
+
+
+def compromise_link_mint(report_id: int) -> str:
+    """Link minter (privacyportal.mail): a fresh token for an unconfirmed report."""
+    token = secrets.token_urlsafe(32)
+    if not CompromiseReport.objects.filter(
+        pk=report_id, status=CR.UNCONFIRMED, link_expires_at__gt=timezone.now()
+    ).update(token_hash=hash_token(token)):
+        raise mail.LinkGone(f"compromise report {report_id} is confirmed or expired")
+    return compromise_confirm_url(token)
+
+
+def compromise_report_find(token: str, *, now: datetime) -> CompromiseReport:
+    """The unconfirmed report a live link belongs to, or LinkInvalid."""
+    if not token or len(token) > 100:
+        raise LinkInvalid("malformed")
+    report = CompromiseReport.objects.filter(token_hash=hash_token(token)).first()
+    if report is None or report.status != CR.UNCONFIRMED:
+        raise LinkInvalid("unknown or used")
+    if report.link_expires_at <= now:
+        raise CompromiseLinkExpired("expired")
+    return report
+
+
+def compromise_link_confirmed(token: str) -> bool:
+    """Whether a link belongs to a report already confirmed (for its holder only)."""
+    if not token or len(token) > 100:
+        return False
+    return (
+        CompromiseReport.objects.filter(token_hash=hash_token(token))
+        .exclude(status=CR.UNCONFIRMED)
+        .exists()
+    )
+
+
+def compromise_report_verify(*, token: str) -> CompromiseReport:
+    """Confirm a report: its reference, the staff intake and the acknowledgement.
+
+    Runs once per report: a second POST, or the same link opened twice, finds
+    the report no longer unconfirmed and raises LinkInvalid.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        report = compromise_report_find(token, now=now)
+        reference = _next_report_reference(timezone.localdate(now).year)
+        if not CompromiseReport.objects.filter(
+            pk=report.pk, status=CR.UNCONFIRMED
+        ).update(status=CR.RECEIVED, verified_at=now, reference=reference):
+            raise LinkInvalid("confirmed concurrently")
+        report.refresh_from_db()
+        audit.record(
+            "incidents.compromise.confirmed",
+            actor=Actor.subject(None),
+            target=report,
+            data={"reference": reference},
+        )
+        _compromise_intake_emails(report)
+    return report
+
+
+def _compromise_intake_emails(report: CompromiseReport) -> None:
+    admin_url = settings.SITE_URL + reverse(
+        "admin:incidents_app_compromisereport_change", args=[report.pk]
+    )
+    email_staff(
+        privacy_officers(),
+        "staff_compromise_report",
+        f"compromise:{report.pk}:staff",
+        # No text of the report: staff read it in the admin, behind the login.
+        {"reference": report.reference, "admin_url": admin_url},
+    )
+    mail.queue_email(
+        key=f"compromise:{report.pk}:ack",
+        to=report.email,
+        template="compromise_received",
+        context={"reference": report.reference},
+        language=report.language,
+    )
+
+
+def _incident_description(report: CompromiseReport) -> str:
+    parts = [f"Reported by the public ({report.reference}):", report.what_happened]
+    if report.happened_on:
+        parts.append(f"When, as reported: {report.happened_on:%d %b %Y}.")
+    if report.account_name:
+        parts.append(f"Account named: {report.account_name}.")
+    return "\n\n".join(parts)
+
+
+def compromise_incident_open(*, actor: Any, report: CompromiseReport) -> Incident:
+    """Open an Incident from a confirmed report (once), aware since confirmation.
+
+    The 72 hours run from when the company could first read the report, its
+    confirmation, not from when staff get round to it.
+    """
+    with transaction.atomic():
+        locked = CompromiseReport.objects.select_for_update().get(pk=report.pk)
+        if locked.status != CR.RECEIVED:
+            raise IncidentRefused(
+                f"{locked} is {locked.get_status_display().lower()}: "
+                "no incident can be opened from it now."
+            )
+        occurred = None
+        if locked.happened_on:
+            occurred = timezone.make_aware(datetime.combine(locked.happened_on, time()))
+        incident = incident_save(
+            actor=actor,
+            incident=Incident(
+                title=f"Compromised account reported ({locked.reference})",
+                description=_incident_description(locked),
+                became_aware_at=locked.verified_at,
+                occurred_from=occurred,
+            ),
+            fields=["title", "description", "became_aware_at"],
+        )
+        now = timezone.now()
+        CompromiseReport.objects.filter(pk=locked.pk, status=CR.RECEIVED).update(
+            status=CR.INCIDENT_OPENED,
+            incident=incident,
+            incident_opened_at=now,
+            incident_opened_by=getattr(actor, "pk", None),
+        )
+        audit.record(
+            "incidents.compromise.incident_opened",
+            actor=actor,
+            target=locked,
+            data={"reference": locked.reference, "incident": incident.reference},
+        )
+    report.refresh_from_db()
+    return incident
+
+
+def compromise_reports_purge(
+    *, now: datetime | None = None, dry_run: bool = False
+) -> int:
+    """Delete reports never confirmed within COMPROMISE_UNCONFIRMED_DAYS.
+
+    Confirmed reports are kept: they are evidence of what the company knew.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=COMPROMISE_UNCONFIRMED_DAYS)
+    stale = CompromiseReport.objects.filter(
+        status=CR.UNCONFIRMED, created_at__lt=cutoff
+    )
+    if dry_run:
+        return stale.count()
+    with transaction.atomic():
+        deleted = stale.delete()[0]
+        if deleted:
+            audit.record(
+                "incidents.compromise.purged",
+                actor=Actor.system("purge"),
+                data={"deleted": deleted, "days": COMPROMISE_UNCONFIRMED_DAYS},
+            )
+    return deleted

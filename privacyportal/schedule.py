@@ -79,6 +79,13 @@ JOBS: list[Job] = [
         "known, and alerts them once at 72 hours, until the authority is notified "
         "or the incident is decided not notifiable.",
     ),
+    Job(
+        "Incidents: delete unconfirmed compromise reports",
+        "incidents_app.tasks.compromise_reports_purge_task",
+        24 * 60,
+        "Deletes reports of a compromised account that the reporter never "
+        "confirmed by e-mail within 7 days.",
+    ),
 ]
 
 

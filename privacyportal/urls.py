@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("requests_app.urls")),
     path("", include("consent_app.urls")),
     path("", include("retention_app.urls")),
+    path("", include("incidents_app.urls")),
 ]

@@ -26,6 +26,7 @@ TOKEN_ROUTES = [
     f"/privacy/export/{TOKEN}/",
     f"/privacy/preferences/{TOKEN}/",
     f"/privacy/unsubscribe/{TOKEN}/",
+    f"/privacy/report-compromise/confirm/{TOKEN}/",
 ]
 
 

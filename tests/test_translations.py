@@ -36,11 +36,14 @@ PUBLIC_TEMPLATES = sorted(
         *TEMPLATES.glob("requests/*.html"),
         *(p for p in TEMPLATES.glob("consent/*.html") if "admin" not in p.name),
         *TEMPLATES.glob("errors/*.html"),
+        *TEMPLATES.glob("incidents/public/*.html"),
         TEMPLATES / "fulfilment" / "export_index.html",
         *(
             p
             for p in TEMPLATES.glob("emails/*")
-            if p.name.startswith(("request_", "fulfilment_", "consent_", "complaint_"))
+            if p.name.startswith(
+                ("request_", "fulfilment_", "consent_", "complaint_", "compromise_")
+            )
             # Staff e-mails stay English, whatever their prefix.
             and "_staff_" not in p.name
         ),
