@@ -10,3 +10,25 @@ from incidents_app.services import incidents_scan
 @shared_task
 def incidents_scan_task() -> dict[str, int]:
     return incidents_scan()
+
+
+# --- breach notices to the people affected (incidents_app/notices.py) -------------
+
+
+@shared_task(
+    name="incidents_app.tasks.notice_batch_task",
+    autoretry_for=(ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notice_batch_task(run_id: int) -> int:
+    from incidents_app.notices import notice_run_batch
+
+    return notice_run_batch(run_id=run_id)
+
+
+@shared_task(name="incidents_app.tasks.notice_runs_resume_task")
+def notice_runs_resume_task() -> int:
+    from incidents_app.notices import notice_runs_resume
+
+    return notice_runs_resume()

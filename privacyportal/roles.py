@@ -47,6 +47,8 @@ POLICY_MODELS = {
     "disclosures_app.transfer",
     "incidents_app.incident",
     "incidents_app.statenoticerule",
+    "incidents_app.affectedperson",
+    "incidents_app.noticerun",
 }
 # Single permissions of other models that only Privacy Officers hold: uploading
 # a customer's recordings (the upload page checks add_recording).

@@ -79,6 +79,13 @@ JOBS: list[Job] = [
         "known, and alerts them once at 72 hours, until the authority is notified "
         "or the incident is decided not notifiable.",
     ),
+    Job(
+        "Incidents: resume breach notices",
+        "incidents_app.tasks.notice_runs_resume_task",
+        10,
+        "Restarts the sending of a breach notice to the people affected when its "
+        "worker stopped; no one is e-mailed twice.",
+    ),
 ]
 
 

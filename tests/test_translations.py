@@ -40,7 +40,9 @@ PUBLIC_TEMPLATES = sorted(
         *(
             p
             for p in TEMPLATES.glob("emails/*")
-            if p.name.startswith(("request_", "fulfilment_", "consent_"))
+            if p.name.startswith(
+                ("request_", "fulfilment_", "consent_", "breach_notice")
+            )
         ),
     ]
 )
