@@ -27,7 +27,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat, Lower, Trim
 from django.utils import timezone
 
 from incidents_app.models import AffectedPerson, Incident, NoticeRun
@@ -86,21 +88,40 @@ def _added(actor: Any, incident: Incident, source: str, added: int, **data: Any)
     return added
 
 
+# Portable SQL (PostgreSQL and the SQLite of `make run`); the SELECT keeps a
+# WHERE clause so SQLite parses the ON CONFLICT as the INSERT's.
+_INSERT_SUBJECTS = (
+    "INSERT INTO incidents_app_affectedperson "
+    "(incident_id, subject_id, email, language, source, added_at, notified_at, "
+    "outbox_key) "
+    "SELECT %s, s.id, lower(trim(s.email)), s.language, %s, %s, NULL, '' "
+    "FROM subjects_datasubject s "
+    # On file and writable: an address, not anonymised.
+    "WHERE s.email IS NOT NULL AND s.anonymised_at IS NULL {chosen} "
+    "ORDER BY s.id ON CONFLICT (incident_id, email) DO NOTHING"
+)
+
+
+def _insert_subjects(incident: Incident, source: str, chosen: Any = None) -> int:
+    """INSERT ... SELECT the subjects on file (those in ``chosen``, if given).
+
+    ``chosen`` is a queryset of subject ids; Django compiles it, and its values
+    stay query parameters.
+    """
+    sql, params = chosen.query.sql_with_params() if chosen is not None else ("", ())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_SUBJECTS.format(chosen=f"AND s.id IN ({sql})" if sql else ""),
+            [incident.pk, source, timezone.now(), *params],
+        )
+        return cursor.rowcount
+
+
 def affected_add_everyone(*, actor: Any, incident: Incident) -> int:
     """Every subject on file with an address; returns how many were added."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO incidents_app_affectedperson "
-            "(incident_id, subject_id, email, language, source, added_at, "
-            "notified_at, outbox_key) "
-            "SELECT %s, s.id, lower(trim(s.email)), s.language, %s, now(), NULL, '' "
-            # On file and writable: an address, not anonymised.
-            "FROM subjects_datasubject s "
-            "WHERE s.email IS NOT NULL AND s.anonymised_at IS NULL ORDER BY s.id "
-            "ON CONFLICT (incident_id, email) DO NOTHING",
-            [incident.pk, AffectedPerson.Source.EVERYONE],
-        )
-        return _added(actor, incident, "everyone", cursor.rowcount)
+    with transaction.atomic():
+        added = _insert_subjects(incident, AffectedPerson.Source.EVERYONE)
+        return _added(actor, incident, "everyone", added)
 
 
 def affected_add_by_consent(
@@ -110,25 +131,16 @@ def affected_add_by_consent(
 
     An answer means the portal holds data about them for that purpose.
     """
+    from consent_app.models import ConsentState
+
     if not purpose_codes:
         raise NoticeRefused("Choose at least one purpose.")
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO incidents_app_affectedperson "
-            "(incident_id, subject_id, email, language, source, added_at, "
-            "notified_at, outbox_key) "
-            "SELECT %s, s.id, lower(trim(s.email)), s.language, %s, now(), NULL, '' "
-            "FROM subjects_datasubject s "
-            "WHERE s.email IS NOT NULL AND s.anonymised_at IS NULL AND EXISTS ("
-            "  SELECT 1 FROM consent_app_consentstate c "
-            "  JOIN consent_app_purpose p ON p.id = c.purpose_id "
-            "  WHERE c.subject_id = s.id AND p.code = ANY(%s)) ORDER BY s.id "
-            "ON CONFLICT (incident_id, email) DO NOTHING",
-            [incident.pk, AffectedPerson.Source.CONSENT, list(purpose_codes)],
-        )
-        return _added(
-            actor, incident, "consent", cursor.rowcount, purposes=sorted(purpose_codes)
-        )
+    answered = ConsentState.objects.filter(
+        purpose__code__in=list(purpose_codes)
+    ).values("subject_id")
+    with transaction.atomic():
+        added = _insert_subjects(incident, AffectedPerson.Source.CONSENT, answered)
+        return _added(actor, incident, "consent", added, purposes=sorted(purpose_codes))
 
 
 def read_address_list(text: str) -> tuple[list[str], list[tuple[int, str]], int]:
@@ -164,19 +176,39 @@ def affected_add_list(*, actor: Any, incident: Incident, text: str) -> int:
     addresses, errors, lines = read_address_list(text)
     if errors:
         raise ListRejected(errors, lines)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO incidents_app_affectedperson "
-            "(incident_id, subject_id, email, language, source, added_at, "
-            "notified_at, outbox_key) "
-            "SELECT %s, s.id, a.email, coalesce(s.language, ''), %s, "
-            "now(), NULL, '' FROM unnest(%s::text[]) WITH ORDINALITY AS a(email, n) "
-            "LEFT JOIN subjects_datasubject s "
-            "  ON lower(trim(s.email)) = a.email AND s.email IS NOT NULL "
-            "ORDER BY a.n ON CONFLICT (incident_id, email) DO NOTHING",
-            [incident.pk, AffectedPerson.Source.CSV, addresses],
+    with transaction.atomic():
+        before = incident.affected.count()
+        AffectedPerson.objects.bulk_create(
+            (
+                AffectedPerson(
+                    incident=incident,
+                    email=address,
+                    source=AffectedPerson.Source.CSV,
+                    added_at=timezone.now(),
+                )
+                for address in addresses
+            ),
+            batch_size=5_000,
+            ignore_conflicts=True,
         )
-        return _added(actor, incident, "list", cursor.rowcount, lines=lines)
+        _link_known_subjects(incident)
+        added = incident.affected.count() - before
+        return _added(actor, incident, "list", added, lines=lines)
+
+
+def _link_known_subjects(incident: Incident) -> None:
+    """Listed addresses of subjects on file: their record and their language."""
+    from privacyportal.subjects.models import DataSubject
+
+    known = DataSubject.objects.alias(email_ci=Lower(Trim("email"))).filter(
+        email_ci=OuterRef("email"), email__isnull=False
+    )
+    incident.affected.filter(
+        source=AffectedPerson.Source.CSV, subject__isnull=True
+    ).filter(Exists(known)).update(
+        subject_id=Subquery(known.values("pk")[:1]),
+        language=Subquery(known.values("language")[:1]),
+    )
 
 
 def affected_counts(incident: Incident) -> dict[str, int]:
@@ -339,13 +371,13 @@ def _advance(run: NoticeRun, rows: list, queued: int) -> None:
         )
         return
     # One UPDATE records every person of the batch as told, with their key.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE incidents_app_affectedperson SET notified_at = %s, "
-            "outbox_key = 'breach-notice-' || incident_id || '-' || id "
-            "WHERE id = ANY(%s)",
-            [now, [row[0] for row in rows]],
-        )
+    AffectedPerson.objects.filter(pk__in=[row[0] for row in rows]).update(
+        notified_at=now,
+        outbox_key=Concat(
+            Value(f"breach-notice-{run.incident_id}-"),
+            Cast("id", models.CharField()),
+        ),
+    )
     NoticeRun.objects.filter(pk=run.pk).update(
         cursor=rows[-1][0],
         sent=run.sent + queued,
