@@ -134,9 +134,8 @@ def _kill_one_batch(run_id: int) -> None:
             raise Killed
         return real(**kwargs)
 
-    with mock.patch("privacyportal.mail.queue_email", dies):
-        with contextlib.suppress(Killed):
-            notices.notice_run_batch(run_id=run_id, batch_size=BATCH)
+    with mock.patch("privacyportal.mail.queue_email", dies), contextlib.suppress(Killed):
+        notices.notice_run_batch(run_id=run_id, batch_size=BATCH)
 
 
 def _notice(incident, queued: list[int], samples: list[float]) -> dict:
