@@ -134,7 +134,8 @@ def _kill_one_batch(run_id: int) -> None:
             raise Killed
         return real(**kwargs)
 
-    with mock.patch("privacyportal.mail.queue_email", dies), contextlib.suppress(Killed):
+    patched = mock.patch("privacyportal.mail.queue_email", dies)
+    with patched, contextlib.suppress(Killed):
         notices.notice_run_batch(run_id=run_id, batch_size=BATCH)
 
 
