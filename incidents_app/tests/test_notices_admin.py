@@ -35,7 +35,7 @@ def test_officer_adds_everyone_previews_and_sends(db):
     added = client.post(_url(incident), {"action": "choose", "how": "everyone"})
     assert added.status_code == 302
     page = client.get(_url(incident)).content.decode()
-    assert "1 people on the list: 0 told, 1 waiting" in page
+    assert "1 person on the list: 0 told, 1 waiting" in page
 
     preview = client.post(_url(incident), {"action": "preview", **NOTICE})
     text = preview.content.decode()
