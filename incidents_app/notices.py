@@ -266,17 +266,18 @@ def notice_preview(
 
 def notice_run_start(*, actor: Any, incident: Incident, text: NoticeText) -> NoticeRun:
     """Start e-mailing everyone affected not yet told; refused without a decision."""
-    if incident.notify_people is not True:
-        raise NoticeRefused(
-            f"{incident.reference}: record the decision to tell the people affected "
-            "first (Assessment and decision)."
-        )
     if not (text.what_happened.strip() and text.measures.strip()):
         raise NoticeRefused(
             "Say what happened and what is being done: the notice needs both."
         )
     with transaction.atomic():
-        Incident.objects.select_for_update().get(pk=incident.pk)
+        # The incident row, locked: two officers pressing Send start one run.
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.notify_people is not True:
+            raise NoticeRefused(
+                f"{incident.reference}: record the decision to tell the people "
+                "affected first (Assessment and decision)."
+            )
         if incident.notice_runs.filter(status=NoticeRun.Status.RUNNING).exists():
             raise NoticeRefused(f"{incident.reference}: a notice is already sending.")
         waiting = incident.affected.filter(notified_at__isnull=True).count()
