@@ -265,3 +265,11 @@ def test_the_subjects_story_shows_the_notices_they_received(db):
     assert row["Incident"] == incident.reference
     assert row["Notice sent"] and row["Notice sent"] != "Not told yet"
     assert "breach_notices" not in {s.key for s in story.sections(bystander)}
+
+
+def test_the_resume_job_is_scheduled_and_names_a_real_task():
+    from privacyportal import schedule
+    from privacyportal.celery import app
+
+    job = next(j for j in schedule.JOBS if j.task.endswith("notice_runs_resume_task"))
+    assert job.task in app.tasks
