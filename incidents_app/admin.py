@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -19,7 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from incidents_app import clocks, services
+from incidents_app import clocks, notices, services
 from incidents_app.forms import DecisionForm, IncidentForm, NotifiedForm
 from incidents_app.models import CompromiseReport, Incident, StateNoticeRule
 from incidents_app.register import register_csv
@@ -223,6 +224,11 @@ class IncidentAdmin(admin.ModelAdmin):
             ),
             path("<int:pk>/close/", view(self.close_view), name="incidents_close"),
             path("<int:pk>/draft/", view(self.draft_view), name="incidents_draft"),
+            path(
+                "<int:pk>/notices/",
+                view(partial(notices_view, self)),
+                name="incidents_notices",
+            ),
             *super().get_urls(),
         ]
 
@@ -515,3 +521,146 @@ class CompromiseReportAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/incidents_app/compromisereport/open_incident.html", context
         )
+
+
+# --- telling the people affected (incidents_app/notices.py) ----------------------
+
+
+class ChooseForm(forms.Form):
+    how = forms.ChoiceField(
+        label="Add",
+        choices=[
+            ("everyone", "Everyone on file with an e-mail address"),
+            ("consent", "People with a consent answer for the purposes below"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    purposes = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from consent_app.models import Purpose
+
+        super().__init__(*args, **kwargs)
+        self.fields["purposes"].choices = list(
+            Purpose.objects.order_by("name").values_list("code", "name")
+        )
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="List of e-mail addresses",
+        help_text="A CSV file, one address per line (a header 'email' is allowed). "
+        "If any line is wrong, no one from the file is added.",
+    )
+
+
+class NoticeForm(forms.Form):
+    what_happened = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), label="What happened"
+    )
+    consequences = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What this may mean for them",
+        required=False,
+    )
+    measures = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="What we are doing"
+    )
+    advice = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What they can do",
+        required=False,
+        help_text="e.g. change your password, watch your bank statements.",
+    )
+
+    def text(self) -> notices.NoticeText:
+        return notices.NoticeText(**self.cleaned_data)
+
+
+def _notice_initial(incident: Incident) -> dict[str, str]:
+    last = incident.notice_runs.order_by("-pk").first()
+    text = notices._text(last) if last else notices.NoticeText.drafted_from(incident)
+    return vars(text)
+
+
+def _notices_post(
+    request: HttpRequest, incident: Incident, page: dict[str, Any]
+) -> HttpResponse | None:
+    """Handle one of the page's forms; a redirect when something changed."""
+    action = request.POST.get("action")
+    done = None
+    try:
+        if action == "choose":
+            page["choose"] = form = ChooseForm(request.POST)
+            if form.is_valid():
+                done = _choose(request, incident, form)
+        elif action == "upload":
+            page["upload"] = form = UploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                text = form.cleaned_data["file"].read().decode("utf-8-sig", "replace")
+                added = notices.affected_add_list(
+                    actor=request.user, incident=incident, text=text
+                )
+                done = f"{added:,} people added from the list."
+        elif action in ("preview", "send"):
+            page["notice"] = form = NoticeForm(request.POST)
+            if form.is_valid() and action == "preview":
+                page["preview"] = notices.notice_preview(incident, form.text())
+            elif form.is_valid():
+                run = notices.notice_run_start(
+                    actor=request.user, incident=incident, text=form.text()
+                )
+                done = f"Sending the notice to {run.total:,} people."
+    except notices.ListRejected as rejected:
+        messages.error(request, str(rejected))
+        page["list_errors"] = rejected.errors[:200]
+    except notices.NoticeRefused as refused:
+        messages.error(request, str(refused))
+    if done is None:
+        return None
+    messages.success(request, f"{incident.reference}: {done}")
+    return redirect("admin:incidents_notices", incident.pk)
+
+
+def _choose(request: HttpRequest, incident: Incident, form: ChooseForm) -> str:
+    if form.cleaned_data["how"] == "everyone":
+        added = notices.affected_add_everyone(actor=request.user, incident=incident)
+    else:
+        added = notices.affected_add_by_consent(
+            actor=request.user,
+            incident=incident,
+            purpose_codes=form.cleaned_data["purposes"],
+        )
+    return f"{added:,} people added (people already on the list are not added twice)."
+
+
+def notices_view(
+    model_admin: IncidentAdmin, request: HttpRequest, pk: int
+) -> HttpResponse:
+    """The people affected: choose them, preview the notice, send it."""
+    change = request.method == "POST"
+    incident = model_admin._incident(request, pk, change=change)
+    page: dict[str, Any] = {}
+    if change:
+        response = _notices_post(request, incident, page)
+        if response is not None:
+            return response
+    can_change = model_admin.has_change_permission(request, incident)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"People affected: {incident.reference}",
+        "incident": incident,
+        "opts": model_admin.model._meta,
+        "can_change": can_change,
+        "decision": model_admin.people_decision(incident),
+        "counts": notices.affected_counts(incident),
+        "runs": incident.notice_runs.select_related("started_by").order_by("-pk"),
+        "choose": page.get("choose") or ChooseForm(),
+        "upload": page.get("upload") or UploadForm(),
+        "notice": page.get("notice") or NoticeForm(initial=_notice_initial(incident)),
+        "preview": page.get("preview"),
+        "list_errors": page.get("list_errors"),
+    }
+    return TemplateResponse(request, "incidents/admin/notices_page.html", context)

@@ -24,6 +24,9 @@ class IncidentsConfig(AppConfig):
         describe.AREAS.setdefault("incidents", "Incident")
         for code, sentence in SENTENCES.items():
             describe.register(code, sentence)
+        from incidents_app import notices
+
+        notices.ready()
 
 
 SENTENCES = {

@@ -233,3 +233,113 @@ class CompromiseReport(models.Model):
 
     def __str__(self) -> str:
         return self.reference or f"Unconfirmed report {self.pk}"
+
+
+# --- Telling the people affected (Art. 34, US state laws): see notices.py --------
+
+
+class AffectedPerson(models.Model):
+    """One person to be told of a breach: chosen by a criterion or a CSV list.
+
+    Rows are written in SQL (INSERT ... SELECT), a million at a time; the unique
+    address per incident makes adding the same people twice add nothing.
+    """
+
+    class Source(models.TextChoices):
+        EVERYONE = "everyone", "Everyone with an e-mail address"
+        CONSENT = "consent", "Has a consent answer for a chosen purpose"
+        CSV = "csv", "Uploaded list"
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="affected", db_index=False
+    )
+    subject = models.ForeignKey(
+        "subjects.DataSubject",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The address (lower case) at the time of choosing: one notice per address.
+    email = models.CharField(max_length=254)
+    language = models.CharField(max_length=10, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    added_at = models.DateTimeField()
+    # When the notice was put in the outbox (sent by the outbox right after).
+    notified_at = models.DateTimeField(null=True, blank=True)
+    outbox_key = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = "person affected"
+        verbose_name_plural = "people affected"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "email"], name="affected_person_unique"
+            ),
+        ]
+        indexes = [
+            # A notice run walks one incident's people in id order.
+            models.Index(fields=["incident", "id"], name="affected_incident_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class NoticeRun(models.Model):
+    """E-mailing the people affected, in batches, like the policy campaign.
+
+    ``cursor`` is the last AffectedPerson id handled; a batch advances it under a
+    row lock in the transaction that queues its e-mails, so a task delivered
+    twice or resumed after a crash repeats no one (the outbox key, once per
+    person and incident, makes that hold across runs too).
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Sending"
+        DONE = "done", "Finished"
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="notice_runs"
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.RUNNING
+    )
+    # The notice as sent (evidence of what people were told).
+    what_happened = models.TextField()
+    consequences = models.TextField("likely consequences")
+    measures = models.TextField("what we are doing")
+    advice = models.TextField("what you can do", blank=True)
+    cursor = models.BigIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_batch_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+        verbose_name = "notice to the people affected"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=Q(status="running"),
+                name="notice_run_one_running",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notice for {self.incident_id}: {self.progress}"
+
+    @property
+    def progress(self) -> str:
+        """'12,400 of 1,000,000 sent'."""
+        return f"{self.sent:,} of {self.total:,} sent"

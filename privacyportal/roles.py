@@ -50,6 +50,8 @@ POLICY_MODELS = {
     "incidents_app.statenoticerule",
     "complaints_app.complaintrule",
     "complaints_app.supervisoryauthority",
+    "incidents_app.affectedperson",
+    "incidents_app.noticerun",
 }
 # Single permissions of other models that only Privacy Officers hold: uploading
 # a customer's recordings (the upload page checks add_recording).

@@ -86,6 +86,13 @@ JOBS: list[Job] = [
         "Deletes reports of a compromised account that the reporter never "
         "confirmed by e-mail within 7 days.",
     ),
+    Job(
+        "Incidents: resume breach notices",
+        "incidents_app.tasks.notice_runs_resume_task",
+        10,
+        "Restarts the sending of a breach notice to the people affected when its "
+        "worker stopped; no one is e-mailed twice.",
+    ),
 ]
 
 

@@ -42,7 +42,14 @@ PUBLIC_TEMPLATES = sorted(
             p
             for p in TEMPLATES.glob("emails/*")
             if p.name.startswith(
-                ("request_", "fulfilment_", "consent_", "complaint_", "compromise_")
+                (
+                    "request_",
+                    "fulfilment_",
+                    "consent_",
+                    "complaint_",
+                    "compromise_",
+                    "breach_notice",
+                )
             )
             # Staff e-mails stay English, whatever their prefix.
             and "_staff_" not in p.name
