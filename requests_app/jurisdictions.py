@@ -15,6 +15,7 @@ code falls back to its country's code when no rule names it
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django_countries import countries
 
 EEA = {
@@ -129,7 +130,7 @@ _NAMED = {"EU": "EU / EEA", "UK": "United Kingdom", "US": "United States (no sta
 
 def country_name(code: str) -> str:
     """An ISO country's name in the active language (staff pages are English)."""
-    return str(countries.name(code)) or "Another country"
+    return str(countries.name(code)) or gettext("Another country")
 
 
 def jurisdiction_name(code: str) -> str:

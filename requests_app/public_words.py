@@ -19,10 +19,9 @@ from datetime import datetime
 from django.utils import formats, timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from privacyportal.registry import Outcome
-from requests_app.jurisdictions import REGIONS
+from requests_app.jurisdictions import REGIONS, country_name
 from requests_app.models import PrivacyRequest, RequestEvent
 
 K = RequestEvent.Kind
@@ -122,7 +121,7 @@ class PublicEntry:
 
 def place(country: str, region: str = "") -> str:
     """ "Germany", "United States (California)": names, in the page's language."""
-    name = str(countries.name(country)) or gettext("Another country")
+    name = country_name(country)
     if not region:
         return name
     region_name = dict(REGIONS.get(country, [])).get(region, region)
