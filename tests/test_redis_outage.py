@@ -189,7 +189,9 @@ def test_healthz_reports_the_cache_down_with_503(redis_cache, client):
     assert response.status_code == 503
     assert "cache" in response.json()["failing"]
     assert response.json()["checks"]["cache"].startswith("error")
-    assert time.monotonic() - started < 5
+    # A bound on hanging (the OS default wait is minutes), not a benchmark: alone this
+    # takes ~0.2 s, but a loaded 2-core machine once took 5.1 s against a 5 s bound.
+    assert time.monotonic() - started < 15
 
 
 def test_configured_redis_cache_gives_up_on_a_silent_server_within_seconds():
