@@ -172,7 +172,8 @@ class IncidentAdmin(admin.ModelAdmin):
     @admin.display(description="deadline to notify the authority")
     def authority_clock(self, obj: Incident) -> str:
         due = timezone.localtime(obj.authority_due_at)
-        text = f"{due:%d %b %Y %H:%M %Z} ({obj.authority_hours} hours after becoming aware)"
+        hours = obj.authority_hours
+        text = f"{due:%d %b %Y %H:%M %Z} ({hours} hours after becoming aware)"
         if obj.awaiting_authority:
             text += f" ({clocks.time_left_words(obj.authority_due_at, timezone.now())})"
         return text
@@ -554,7 +555,7 @@ class CompromiseReportAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     def open_incident_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """A confirmation page, then the service: an incident starts the authority's clock."""
+        """A confirmation page, then the service: the authority's clock starts."""
         report = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self._may_open(request):
             raise PermissionDenied

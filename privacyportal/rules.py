@@ -67,9 +67,7 @@ class EffectiveDatedQuerySet(models.QuerySet):
 
     def overlapping(self, rule: EffectiveDatedRule) -> EffectiveDatedQuerySet:
         """Other versions of ``rule``'s key in force on any of its days."""
-        others = self.filter(**{rule.VERSION_OF: rule.version_key}).exclude(
-            pk=rule.pk
-        )
+        others = self.filter(**{rule.VERSION_OF: rule.version_key}).exclude(pk=rule.pk)
         if rule.effective_to:
             others = others.filter(effective_from__lte=rule.effective_to)
         return others.filter(

@@ -26,8 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from privacyportal import audit, mail, roles
-from privacyportal.rules import covers
 from privacyportal.audit.services import as_actor
+from privacyportal.rules import covers
 from requests_app import calendars, deadlines
 from requests_app.jurisdictions import rule_chain
 from requests_app.models import (

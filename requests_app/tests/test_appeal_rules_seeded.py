@@ -41,7 +41,8 @@ def test_an_oklahoma_refusal_on_the_day_its_law_starts_offers_an_appeal(officer)
 @time_machine.travel(datetime(2026, 3, 2, 15, tzinfo=UTC), tick=False)
 def test_a_florida_refusal_offers_an_appeal_decided_in_60_days(officer):
     request, _ = refused(officer, region="FL")
-    appeal = appeals.appeal_file(request=request, text="Please", actor=Actor.subject(None))
+    subject = Actor.subject(None)
+    appeal = appeals.appeal_file(request=request, text="Please", actor=subject)
     assert appeal.rule.jurisdiction == "US-FL" and appeal.rule.decide_days == 60
 
 
