@@ -464,5 +464,4 @@ class ComplaintRuleAdmin(_AuditedAdmin):
 
     @admin.display(description="in force")
     def in_force(self, obj: ComplaintRule) -> str:
-        start = f"from {obj.effective_from:%-d %b %Y}"
-        return f"{start} to {obj.effective_to:%-d %b %Y}" if obj.effective_to else start
+        return obj.in_force_label

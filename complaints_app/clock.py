@@ -28,7 +28,7 @@ class ComplaintClock:
 
 def rule_for(jurisdiction: str, received: date) -> ComplaintRule | None:
     """The rule version in force on ``received`` for the most specific code."""
-    rules = [r for r in ComplaintRule.objects.all() if r.in_force(received)]
+    rules = list(ComplaintRule.objects.on(received))
     for code in rule_chain(jurisdiction):
         for rule in rules:
             if code in rule.jurisdictions:

@@ -7,19 +7,18 @@ handed over and a Complaint is created from it (services.complaint_from_request)
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from privacyportal.rules import EffectiveDatedRule, version_constraints
 from privacyportal.subjects.models import DataSubject
 from requests_app.jurisdictions import validate_jurisdiction_code
 
 
-class ComplaintRule(models.Model):
+class ComplaintRule(EffectiveDatedRule):
     """A law's complaint clock, in force between two dates (one version per row).
 
     The company's own periods (COMPLAINT_ACK_DAYS, COMPLAINT_RESOLUTION_DAYS)
@@ -35,14 +34,6 @@ class ComplaintRule(models.Model):
     jurisdictions = models.JSONField(
         default=list, help_text='Jurisdiction codes, e.g. ["UK"], ["US-CA"].'
     )
-    effective_from = models.DateField(
-        help_text="First day of receipt this version applies to."
-    )
-    effective_to = models.DateField(
-        null=True,
-        blank=True,
-        help_text="Last day of receipt this version applies to; empty while in force.",
-    )
     ack_days = models.PositiveSmallIntegerField("acknowledge within (calendar days)")
     resolution_days = models.PositiveSmallIntegerField(
         "decide within (calendar days)",
@@ -55,16 +46,7 @@ class ComplaintRule(models.Model):
 
     class Meta:
         ordering = ["code", "-effective_from"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["code", "effective_from"], name="complaintrule_version"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(effective_to__isnull=True)
-                | models.Q(effective_to__gte=models.F("effective_from")),
-                name="complaintrule_dates_in_order",
-            ),
-        ]
+        constraints = version_constraints("code")
 
     def __str__(self) -> str:
         return f"{self.name} (from {self.effective_from:%-d %b %Y})"
@@ -75,11 +57,7 @@ class ComplaintRule(models.Model):
         for code in self.jurisdictions:
             validate_jurisdiction_code(str(code))
         self.jurisdictions = [str(code).strip().upper() for code in self.jurisdictions]
-
-    def in_force(self, day: date) -> bool:
-        return self.effective_from <= day and (
-            self.effective_to is None or day <= self.effective_to
-        )
+        super().clean()
 
 
 class SupervisoryAuthority(models.Model):

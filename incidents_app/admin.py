@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,7 +22,12 @@ from django.utils.html import format_html, format_html_join
 
 from incidents_app import clocks, notices, services
 from incidents_app.forms import DecisionForm, IncidentForm, NotifiedForm
-from incidents_app.models import CompromiseReport, Incident, StateNoticeRule
+from incidents_app.models import (
+    AuthorityNoticeRule,
+    CompromiseReport,
+    Incident,
+    StateNoticeRule,
+)
 from incidents_app.register import register_csv
 from privacyportal import audit, languages
 from requests_app.jurisdictions import jurisdiction_name
@@ -99,7 +104,7 @@ class IncidentAdmin(admin.ModelAdmin):
         ("Consequences and measures", {"fields": ("consequences", "measures")}),
         ("Assessment and decision", {"fields": DECISION_FIELDS}),
         (
-            "Supervisory authority (72 hours)",
+            "Supervisory authority",
             {
                 "fields": (
                     "authority_clock",
@@ -141,7 +146,7 @@ class IncidentAdmin(admin.ModelAdmin):
         if obj.status == S.NOT_NOTIFIABLE or obj.notify_authority is False:
             return "Not notifiable"
         if obj.authority_notified_at:
-            late = clocks.is_late(obj.became_aware_at, obj.authority_notified_at)
+            late = clocks.is_late(obj.authority_due_at, obj.authority_notified_at)
             return "Notified late" if late else "Notified in time"
         due = obj.authority_due_at
         words = clocks.time_left_words(due, timezone.now())
@@ -164,10 +169,11 @@ class IncidentAdmin(admin.ModelAdmin):
             obj.notify_people, "Not decided"
         )
 
-    @admin.display(description="72-hour deadline")
+    @admin.display(description="deadline to notify the authority")
     def authority_clock(self, obj: Incident) -> str:
         due = timezone.localtime(obj.authority_due_at)
-        text = f"{due:%d %b %Y %H:%M %Z}"
+        hours = obj.authority_hours
+        text = f"{due:%d %b %Y %H:%M %Z} ({hours} hours after becoming aware)"
         if obj.awaiting_authority:
             text += f" ({clocks.time_left_words(obj.authority_due_at, timezone.now())})"
         return text
@@ -314,7 +320,7 @@ class IncidentAdmin(admin.ModelAdmin):
             "jurisdictions": self.jurisdictions_text(incident),
             "aware_at": timezone.localtime(incident.became_aware_at),
             "due_at": timezone.localtime(incident.authority_due_at),
-            "late": clocks.is_late(incident.became_aware_at, timezone.now()),
+            "late": clocks.is_late(incident.authority_due_at, timezone.now()),
             "contact": settings.PRIVACY_CONTACT_EMAIL,
             "made_at": timezone.localtime(),
         }
@@ -377,23 +383,77 @@ def _offered(incident: Incident) -> list[tuple[str, str]]:
     ]
 
 
+class NoticeRuleAdmin(admin.ModelAdmin):
+    """Versions of a notice period: added and edited, audited, never deleted.
+
+    A version's first day is fixed once saved: a change of law is a new version
+    starting that day, with the old one ended the day before.
+    """
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        return ("effective_from",) if obj is not None else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a period that no longer applies is ended, not lost
+
+    @admin.display(description="in force", ordering="effective_from")
+    def in_force(self, obj: StateNoticeRule | AuthorityNoticeRule) -> str:
+        return obj.in_force_label
+
+
 @admin.register(StateNoticeRule)
-class StateNoticeRuleAdmin(admin.ModelAdmin):
-    list_display = ("state_name", "days", "verified_by_counsel", "notes")
+class StateNoticeRuleAdmin(NoticeRuleAdmin):
+    list_display = ("state_name", "in_force", "days", "verified_by_counsel", "notes")
     list_filter = ("verified_by_counsel",)
     search_fields = ("state",)
+    fields = (
+        "state",
+        "effective_from",
+        "effective_to",
+        "days",
+        "notes",
+        "verified_by_counsel",
+    )
 
     def save_model(
         self, request: HttpRequest, obj: StateNoticeRule, form: Any, change: bool
     ) -> None:
         services.state_rule_save(actor=request.user, rule=obj, fields=form.changed_data)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # a period that no longer applies is edited, not lost
-
     @admin.display(description="state", ordering="state")
     def state_name(self, obj: StateNoticeRule) -> str:
         return jurisdiction_name(f"US-{obj.state}")
+
+
+@admin.register(AuthorityNoticeRule)
+class AuthorityNoticeRuleAdmin(NoticeRuleAdmin):
+    list_display = ("name", "where", "in_force", "period")
+    fields = (
+        "code",
+        "name",
+        "jurisdictions",
+        "effective_from",
+        "effective_to",
+        "hours",
+        "source_citation",
+        "source_url",
+    )
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(
+        self, request: HttpRequest, obj: AuthorityNoticeRule, form: Any, change: bool
+    ) -> None:
+        services.authority_rule_save(
+            actor=request.user, rule=obj, fields=form.changed_data
+        )
+
+    @admin.display(description="applies to")
+    def where(self, obj: AuthorityNoticeRule) -> str:
+        return ", ".join(jurisdiction_name(code) for code in obj.jurisdictions)
+
+    @admin.display(description="time to notify")
+    def period(self, obj: AuthorityNoticeRule) -> str:
+        return f"{obj.hours} hours after becoming aware"
 
 
 # --- Compromised-account reports ------------------------------------------------
@@ -495,7 +555,7 @@ class CompromiseReportAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     def open_incident_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """A confirmation page, then the service: an incident starts a 72-hour clock."""
+        """A confirmation page, then the service: the authority's clock starts."""
         report = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self._may_open(request):
             raise PermissionDenied
@@ -511,12 +571,15 @@ class CompromiseReportAdmin(admin.ModelAdmin):
                 request, f"{incident.reference} opened from report {report.reference}."
             )
             return redirect("admin:incidents_app_incident_change", incident.pk)
+        # The people affected are not known yet: the shortest period in force.
+        hours = clocks.authority_hours_at(report.verified_at, [])
         context = {
             **self.admin_site.each_context(request),
             "title": f"Open an incident from report {report.reference}",
             "report": report,
             "opts": self.model._meta,
-            "due": timezone.localtime(clocks.authority_due(report.verified_at)),
+            "hours": hours,
+            "due": timezone.localtime(clocks.authority_due(report.verified_at, hours)),
         }
         return TemplateResponse(
             request, "admin/incidents_app/compromisereport/open_incident.html", context

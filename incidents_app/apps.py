@@ -27,6 +27,21 @@ class IncidentsConfig(AppConfig):
         from incidents_app import notices
 
         notices.ready()
+        _connect_period_cache_signals()
+
+
+def _connect_period_cache_signals() -> None:
+    """Any write to the authority notice periods drops their cached copy."""
+    from django.db.models.signals import post_delete, post_save
+
+    from incidents_app.clocks import authority_periods_forget
+    from incidents_app.models import AuthorityNoticeRule
+
+    def forget(**kwargs) -> None:
+        authority_periods_forget()
+
+    for signal in (post_save, post_delete):
+        signal.connect(forget, sender=AuthorityNoticeRule, weak=False)
 
 
 SENTENCES = {
@@ -40,6 +55,8 @@ SENTENCES = {
     "Privacy Officers alerted",
     "incidents.state_rule.created": "US state notice period added",
     "incidents.state_rule.updated": "US state notice period changed",
+    "incidents.authority_rule.created": "Authority notice period added",
+    "incidents.authority_rule.updated": "Authority notice period changed",
     "incidents.register.downloaded": "Breach register downloaded",
     "incidents.draft.viewed": "Draft notification to the authority opened",
     "incidents.compromise.confirmed": "Compromised-account report confirmed by the "

@@ -1,24 +1,88 @@
-"""The incident clocks: pure functions of the time of awareness.
+"""The incident clocks: pure functions of the time of awareness and the rules.
 
-The 72 hours of Art. 33(1) are elapsed hours: the arithmetic is done in UTC, so a
-daylight-saving change in between neither adds nor removes an hour. Staff see the
-result in the portal's time zone (which may then read 71 or 73 wall-clock hours).
+The hours of Art. 33(1) (72 under the GDPR and the UK GDPR) are elapsed hours:
+the arithmetic is done in UTC, so a daylight-saving change in between neither
+adds nor removes an hour. Staff see the result in the portal's time zone (which
+may then read 71 or 73 wall-clock hours). The number of hours is an
+effective-dated rule (AuthorityNoticeRule), read here for the day of awareness.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
+from privacyportal.rules import covers
+
+# Where no notice-period rule is in force at all: Art. 33(1)'s own figure.
 AUTHORITY_HOURS = 72
 REMINDER_HOURS = (24, 48, 66)
 
+# Every incident row shown (the register, the admin list) needs the period, which
+# changes once in years: the few versions are read from the shared cache,
+# dropped on every save or delete (services and the signals in apps.py).
+PERIODS_CACHE_KEY = "incidents:authority-periods:v1"
+PERIODS_CACHE_SECONDS = 300
 
-def authority_due(aware_at: datetime) -> datetime:
-    """72 elapsed hours after awareness (a timezone-aware UTC datetime)."""
-    return aware_at.astimezone(UTC) + timedelta(hours=AUTHORITY_HOURS)
+
+@dataclass(frozen=True)
+class AuthorityPeriod:
+    jurisdictions: tuple[str, ...]
+    hours: int
+    effective_from: date
+    effective_to: date | None
+
+
+def authority_hours(
+    periods: Iterable[AuthorityPeriod], day: date, jurisdictions: Sequence[str]
+) -> int:
+    """The hours in force on ``day`` for the people affected.
+
+    The shortest period of the laws naming where they live; where none does
+    (only US states, or not yet known), the shortest period in force, since the
+    register does not yet say which authority is competent.
+    """
+    current = [p for p in periods if covers(p.effective_from, p.effective_to, day)]
+    named = [p.hours for p in current if set(p.jurisdictions) & set(jurisdictions)]
+    return min(named or [p.hours for p in current] or [AUTHORITY_HOURS])
+
+
+def authority_periods() -> list[AuthorityPeriod]:
+    periods = cache.get(PERIODS_CACHE_KEY)
+    if periods is None:
+        from incidents_app.models import AuthorityNoticeRule
+
+        periods = [
+            AuthorityPeriod(
+                tuple(r.jurisdictions), r.hours, r.effective_from, r.effective_to
+            )
+            for r in AuthorityNoticeRule.objects.all()
+        ]
+        cache.set(PERIODS_CACHE_KEY, periods, PERIODS_CACHE_SECONDS)
+    return periods
+
+
+def authority_periods_forget() -> None:
+    """Drop the cached periods now and again at commit (a reader may refill
+    the cache from the old rows between the save and its commit)."""
+    cache.delete(PERIODS_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(PERIODS_CACHE_KEY))
+
+
+def authority_hours_at(aware_at: datetime, jurisdictions: Sequence[str]) -> int:
+    """The hours of the rule in force on the portal-local day of awareness."""
+    day = timezone.localdate(aware_at)
+    return authority_hours(authority_periods(), day, jurisdictions)
+
+
+def authority_due(aware_at: datetime, hours: int = AUTHORITY_HOURS) -> datetime:
+    """``hours`` elapsed hours after awareness (a timezone-aware UTC datetime)."""
+    return aware_at.astimezone(UTC) + timedelta(hours=hours)
 
 
 def reminder_due(aware_at: datetime, now: datetime) -> int:
@@ -28,8 +92,8 @@ def reminder_due(aware_at: datetime, now: datetime) -> int:
     return reached[-1] if reached else 0
 
 
-def is_late(aware_at: datetime, at: datetime) -> bool:
-    return at > authority_due(aware_at)
+def is_late(due: datetime, at: datetime) -> bool:
+    return at > due
 
 
 def time_left_words(due: datetime, now: datetime) -> str:
@@ -41,7 +105,7 @@ def time_left_words(due: datetime, now: datetime) -> str:
 
 def _span(delta: timedelta) -> str:
     hours = int(delta.total_seconds() // 3600)
-    # Hours up to four days: the 72-hour clock is read in hours.
+    # Hours up to four days: the authority's clock (72 hours) is read in hours.
     if hours >= 96:
         return f"{hours // 24} days {hours % 24} hours"
     if hours >= 1:

@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from incidents_app import clocks
+from privacyportal.rules import (
+    EffectiveDatedRule,
+    first_day_field,
+    last_day_field,
+    version_constraints,
+)
 
 
 class IncidentCounter(models.Model):
@@ -131,22 +138,37 @@ class Incident(models.Model):
         return f"{self.reference} {self.title}"
 
     @property
+    def authority_hours(self) -> int:
+        """The notice period in force when the company became aware."""
+        return clocks.authority_hours_at(self.became_aware_at, self.jurisdictions)
+
+    @property
     def authority_due_at(self) -> datetime:
-        return clocks.authority_due(self.became_aware_at)
+        return clocks.authority_due(self.became_aware_at, self.authority_hours)
 
     @property
     def awaiting_authority(self) -> bool:
         return self.status in (self.Status.OPEN, self.Status.ASSESSED)
 
 
-class StateNoticeRule(models.Model):
+class StateNoticeRule(EffectiveDatedRule):
     """How many days a US state gives to tell its residents of a breach.
 
     Seeded from a summary (migration 0002): counsel must verify each row; staff
-    edit them here. A state without a row sets no number of days.
+    edit them here. A state without a version in force on the day the company
+    became aware sets no number of days. Rows seeded before versions existed
+    start on 1 Jan 2000, before any incident in the register.
     """
 
-    state = models.CharField(max_length=2, unique=True, help_text="e.g. CO")
+    VERSION_OF = "state"
+    OVERLAP_MESSAGE = (
+        "Another period for this state is in force on some of these days: "
+        "end it the day before this one starts."
+    )
+
+    state = models.CharField(max_length=2, help_text="e.g. CO")
+    effective_from = first_day_field("of becoming aware")
+    effective_to = last_day_field("of becoming aware")
     days = models.PositiveSmallIntegerField(
         help_text="Calendar days from becoming aware."
     )
@@ -154,11 +176,62 @@ class StateNoticeRule(models.Model):
     verified_by_counsel = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["state"]
+        ordering = ["state", "-effective_from"]
         verbose_name = "US state notice period"
+        # services.state_notice_dates: one version per state and day
+        constraints = version_constraints("state")
 
     def __str__(self) -> str:
-        return f"{self.state}: {self.days} days"
+        return f"{self.state}: {self.days} days ({self.in_force_label})"
+
+    def clean(self) -> None:
+        self.state = self.state.strip().upper()
+        super().clean()
+
+
+class AuthorityNoticeRule(EffectiveDatedRule):
+    """Hours to notify the supervisory authority of a breach (GDPR Art. 33(1)).
+
+    Versions of one law share a ``code``. An incident is counted under the
+    versions in force on the day the company became aware; where several apply
+    to the people affected, the shortest period wins (clocks.authority_hours).
+    """
+
+    OVERLAP_MESSAGE = (
+        "Another version of this notice period is in force on some of these "
+        "days: end it the day before this one starts."
+    )
+
+    code = models.SlugField(
+        max_length=40, help_text="The same for every version of one law."
+    )
+    name = models.CharField(max_length=120)
+    jurisdictions = models.JSONField(
+        default=list, help_text='Where the people affected live: ["EU"], ["UK"].'
+    )
+    effective_from = first_day_field("of becoming aware")
+    effective_to = last_day_field("of becoming aware")
+    hours = models.PositiveSmallIntegerField(
+        "hours to notify the authority",
+        help_text="Elapsed hours from becoming aware of the breach.",
+    )
+    source_citation = models.CharField(max_length=200, blank=True)
+    source_url = models.URLField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["code", "-effective_from"]
+        verbose_name = "authority notice period"
+        # clocks.authority_hours_at: one version per law and day
+        constraints = version_constraints("code")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.in_force_label})"
+
+    def clean(self) -> None:
+        if not isinstance(self.jurisdictions, list) or not self.jurisdictions:
+            raise ValidationError({"jurisdictions": 'A list of codes, e.g. ["EU"].'})
+        self.jurisdictions = [str(code).strip().upper() for code in self.jurisdictions]
+        super().clean()
 
 
 # --- Compromised-account reports ------------------------------------------------

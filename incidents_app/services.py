@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from incidents_app import clocks
 from incidents_app.models import (
+    AuthorityNoticeRule,
     CompromiseCounter,
     CompromiseReport,
     Incident,
@@ -34,6 +35,7 @@ from incidents_app.models import (
 )
 from privacyportal import audit, mail
 from privacyportal.audit.services import Actor
+from privacyportal.rules import EffectiveDatedRule
 from requests_app.services.common import (
     LinkInvalid,
     email_staff,
@@ -169,7 +171,7 @@ def incident_mark_notified(
             f"{incident.reference}: the time of notification must lie between "
             "becoming aware and now."
         )
-    late = clocks.is_late(incident.became_aware_at, notified_at)
+    late = clocks.is_late(incident.authority_due_at, notified_at)
     if late and not late_reason.strip():
         due = timezone.localtime(incident.authority_due_at)
         raise IncidentRefused(
@@ -217,18 +219,48 @@ def incident_close(*, actor: Any, incident: Incident) -> Incident:
 def state_rule_save(
     *, actor: Any, rule: StateNoticeRule, fields: list[str]
 ) -> StateNoticeRule:
-    """Add or change a state's notice period (Privacy Officers, in the admin)."""
+    """Add or change a version of a state's notice period (Privacy Officers).
+
+    The form has run the rule's clean() (no overlapping versions); the audit
+    event holds the period and its dates.
+    """
+    rule.state = rule.state.strip().upper()
+    data = {"state": rule.state, "days": rule.days}
+    _rule_save(actor, rule, "incidents.state_rule", data, fields)
+    return rule
+
+
+def authority_rule_save(
+    *, actor: Any, rule: AuthorityNoticeRule, fields: list[str]
+) -> AuthorityNoticeRule:
+    """Add or change a version of the authority notice period (Privacy Officers).
+
+    Incidents' deadlines are read from these rows (through a cache dropped here
+    and at commit), so a change applies to every incident whose day of
+    awareness the version covers.
+    """
+    data = {"code": rule.code, "hours": rule.hours, "jurisdictions": rule.jurisdictions}
+    _rule_save(actor, rule, "incidents.authority_rule", data, fields)
+    clocks.authority_periods_forget()
+    return rule
+
+
+def _rule_save(
+    actor: Any, rule: EffectiveDatedRule, action: str, data: dict, fields: list[str]
+) -> None:
     with transaction.atomic():
         created = rule.pk is None
-        rule.state = rule.state.strip().upper()
         rule.save()
         audit.record(
-            f"incidents.state_rule.{'created' if created else 'updated'}",
+            f"{action}.{'created' if created else 'updated'}",
             actor=actor,
             target=rule,
-            data={"state": rule.state, "days": rule.days, "fields": sorted(fields)},
+            data={
+                **data,
+                "in_force": rule.in_force_label,
+                "fields": sorted(fields),
+            },
         )
-    return rule
 
 
 # --- the clock scan ---------------------------------------------------------------
@@ -318,8 +350,11 @@ def incidents_scan(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def state_notice_dates(incident: Incident) -> list[clocks.StateDue]:
+    """Each affected state's period in force on the day of awareness."""
     states = [c[3:] for c in incident.jurisdictions if c.startswith("US-")]
-    rules = dict(StateNoticeRule.objects.values_list("state", "days"))
+    aware_on = timezone.localdate(incident.became_aware_at)
+    in_force = StateNoticeRule.objects.on(aware_on).filter(state__in=states)
+    rules = dict(in_force.values_list("state", "days"))
     return clocks.state_due_dates(incident.became_aware_at, states, rules)
 
 

@@ -48,6 +48,7 @@ POLICY_MODELS = {
     "disclosures_app.transfer",
     "incidents_app.incident",
     "incidents_app.statenoticerule",
+    "incidents_app.authoritynoticerule",
     "complaints_app.complaintrule",
     "complaints_app.supervisoryauthority",
     "incidents_app.affectedperson",

@@ -36,8 +36,7 @@ class AppealRuleAdmin(AuditedPolicyAdmin):
 
     @admin.display(description="In force", ordering="effective_from")
     def in_force(self, obj: AppealRule) -> str:
-        start = f"from {obj.effective_from:%-d %b %Y}"
-        return f"{start} to {obj.effective_to:%-d %b %Y}" if obj.effective_to else start
+        return obj.in_force_label
 
     @admin.display(description="Time to appeal")
     def window(self, obj: AppealRule) -> str:

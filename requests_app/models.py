@@ -10,12 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from privacyportal.registry import Outcome
+from privacyportal.rules import (
+    EffectiveDatedRule,
+    first_day_field,
+    last_day_field,
+    version_constraints,
+)
 from privacyportal.subjects.models import DataSubject
 from requests_app import calendars, deadlines
 from requests_app.jurisdictions import validate_jurisdiction_code
 
 
-class DeadlineRule(models.Model):
+class DeadlineRule(EffectiveDatedRule):
     """One version of a legal (or the company's) clock, in force between two dates.
 
     Versions of one law share a ``code``. A request keeps the version in force
@@ -56,14 +62,6 @@ class DeadlineRule(models.Model):
         blank=True,
         help_text='Jurisdiction codes, e.g. ["EU"], ["UK"], ["US-CA", "US-VA"], '
         '["CA-QC"].',
-    )
-    effective_from = models.DateField(
-        help_text="First day of receipt this version applies to."
-    )
-    effective_to = models.DateField(
-        null=True,
-        blank=True,
-        help_text="Last day of receipt this version applies to; empty while in force.",
     )
     unit = models.CharField(max_length=12, choices=Unit.choices, default=Unit.DAYS)
     amount = models.PositiveSmallIntegerField()
@@ -122,27 +120,11 @@ class DeadlineRule(models.Model):
 
     class Meta:
         ordering = ["-is_policy", "code", "-effective_from"]
-        constraints = [
-            # services.common.policy_and_legal_rule: one version per code and day
-            models.UniqueConstraint(
-                fields=["code", "effective_from"], name="deadlinerule_version"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(effective_to__isnull=True)
-                | models.Q(effective_to__gte=models.F("effective_from")),
-                name="deadlinerule_dates_in_order",
-            ),
-        ]
+        # services.common.policy_and_legal_rule: one version per code and day
+        constraints = version_constraints("code")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.in_force_label})"
-
-    @property
-    def in_force_label(self) -> str:
-        start = f"from {self.effective_from:%-d %b %Y}"
-        return (
-            f"{start} to {self.effective_to:%-d %b %Y}" if self.effective_to else start
-        )
 
     def clean(self) -> None:
         if not isinstance(self.jurisdictions, list):
@@ -151,18 +133,7 @@ class DeadlineRule(models.Model):
             validate_jurisdiction_code(str(code))
         # Lookups compare codes exactly: store them as requests carry them.
         self.jurisdictions = [str(code).strip().upper() for code in self.jurisdictions]
-        overlapping = DeadlineRule.objects.filter(code=self.code).exclude(pk=self.pk)
-        if self.effective_to:
-            overlapping = overlapping.filter(effective_from__lte=self.effective_to)
-        overlapping = overlapping.filter(
-            models.Q(effective_to__isnull=True)
-            | models.Q(effective_to__gte=self.effective_from)
-        )
-        if self.effective_from and overlapping.exists():
-            raise ValidationError(
-                "Another version of this rule is in force on some of these days: "
-                "end it the day before this one starts."
-            )
+        super().clean()
 
     def spec(self) -> deadlines.RuleSpec:
         return deadlines.RuleSpec(
@@ -811,7 +782,7 @@ class RequestSubmission(models.Model):
         return f"submission {self.pk} ({self.received_at:%Y-%m-%d %H:%M})"
 
 
-class AppealRule(models.Model):
+class AppealRule(EffectiveDatedRule):
     """One version of a US state's appeal right, in force between two dates.
 
     Like ``DeadlineRule`` versions: the version in force on the day a request
@@ -820,21 +791,20 @@ class AppealRule(models.Model):
     California, Utah, the EU: there the complaint routes apply).
     """
 
+    VERSION_OF = "jurisdiction"
+    OVERLAP_MESSAGE = (
+        "Another version for this state is in force on some of these "
+        "days: end it the day before this one starts."
+    )
+
     jurisdiction = models.CharField(
         max_length=10,
         validators=[validate_jurisdiction_code],
         help_text='The code requests carry, e.g. "US-VA".',
     )
     name = models.CharField(max_length=120)
-    effective_from = models.DateField(
-        help_text="First day of a refusal this version applies to."
-    )
-    effective_to = models.DateField(
-        null=True,
-        blank=True,
-        help_text="Last day of a refusal this version applies to; empty while in "
-        "force.",
-    )
+    effective_from = first_day_field("of a refusal")
+    effective_to = last_day_field("of a refusal")
     window_days = models.PositiveSmallIntegerField(
         "days to file an appeal",
         default=45,
@@ -857,37 +827,15 @@ class AppealRule(models.Model):
 
     class Meta:
         ordering = ["jurisdiction", "-effective_from"]
-        constraints = [
-            # services.appeals.rule_for: one version per state and day
-            models.UniqueConstraint(
-                fields=["jurisdiction", "effective_from"], name="appealrule_version"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(effective_to__isnull=True)
-                | models.Q(effective_to__gte=models.F("effective_from")),
-                name="appealrule_dates_in_order",
-            ),
-        ]
+        # services.appeals.rule_for: one version per state and day
+        constraints = version_constraints("jurisdiction")
 
     def __str__(self) -> str:
         return f"{self.name} (from {self.effective_from:%-d %b %Y})"
 
     def clean(self) -> None:
         self.jurisdiction = self.jurisdiction.strip().upper()
-        overlapping = AppealRule.objects.filter(jurisdiction=self.jurisdiction).exclude(
-            pk=self.pk
-        )
-        if self.effective_to:
-            overlapping = overlapping.filter(effective_from__lte=self.effective_to)
-        overlapping = overlapping.filter(
-            models.Q(effective_to__isnull=True)
-            | models.Q(effective_to__gte=self.effective_from)
-        )
-        if self.effective_from and overlapping.exists():
-            raise ValidationError(
-                "Another version for this state is in force on some of these "
-                "days: end it the day before this one starts."
-            )
+        super().clean()
 
 
 class AppealQuerySet(models.QuerySet):

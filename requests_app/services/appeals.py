@@ -21,7 +21,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -62,12 +61,7 @@ class Offer:
 
 def rule_for(jurisdiction: str, day: date) -> AppealRule | None:
     """The version of the state's appeal rule in force on ``day``, if any."""
-    return (
-        AppealRule.objects.filter(jurisdiction=jurisdiction, effective_from__lte=day)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
-        .order_by("-effective_from")
-        .first()
-    )
+    return AppealRule.objects.in_force(jurisdiction, day)
 
 
 def offer(request: PrivacyRequest) -> Offer | None:

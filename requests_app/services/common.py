@@ -27,6 +27,7 @@ from django.utils.translation import gettext
 
 from privacyportal import audit, mail, roles
 from privacyportal.audit.services import as_actor
+from privacyportal.rules import covers
 from requests_app import calendars, deadlines
 from requests_app.jurisdictions import rule_chain
 from requests_app.models import (
@@ -122,9 +123,7 @@ class ClockRule:
     effective_to: date | None = None
 
     def in_force(self, day: date) -> bool:
-        return self.effective_from <= day and (
-            self.effective_to is None or day <= self.effective_to
-        )
+        return covers(self.effective_from, self.effective_to, day)
 
 
 def _clock_data() -> tuple[list[ClockRule], list[tuple[date, str]]]:
