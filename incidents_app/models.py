@@ -220,6 +220,9 @@ class CompromiseReport(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Set when the reporter's contact details and text were cleared (an
+    # erasure request or the retention sweep); reference and dates stay.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-verified_at", "-created_at"]
