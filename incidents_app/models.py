@@ -283,6 +283,12 @@ class AffectedPerson(models.Model):
         indexes = [
             # A notice run walks one incident's people in id order.
             models.Index(fields=["incident", "id"], name="affected_incident_order"),
+            # sources.BreachNoticeSource: listed addresses of no known subject.
+            models.Index(
+                fields=["email"],
+                name="affected_unlinked_email",
+                condition=Q(subject__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -176,7 +176,9 @@ class BreachNoticeSource:
         mine = Q(subject_id=subject.pk)
         email = normalize_email(subject.email)
         if email:
-            mine |= Q(email=email)
+            # Rows linked to a subject are found by the link (the address may
+            # have changed since); the address finds the rows of no known person.
+            mine |= Q(subject__isnull=True, email=email)
         return AffectedPerson.objects.filter(mine)
 
     def export(self, subject: Any) -> dict[str, Any]:

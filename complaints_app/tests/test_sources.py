@@ -169,3 +169,11 @@ def test_a_legal_hold_keeps_a_decided_complaint(officer):
     sweep(days=800)
     item.refresh_from_db()
     assert item.anonymised_at is None and item.text
+
+
+def test_retention_msgid_names_the_months_actually_kept():
+    from complaints_app.sources import KEEP_MONTHS
+
+    assert f"{KEEP_MONTHS} months" in ComplaintSource.info.retention
+    category = retention.categories.get("complaints.decided_complaints")
+    assert category.default_days == 730 and KEEP_MONTHS == 24

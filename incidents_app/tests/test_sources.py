@@ -199,6 +199,13 @@ def test_export_finds_a_notice_by_subject_after_the_address_changed(ada):
     assert row["incident"] == incident.reference
 
 
+def test_a_notice_linked_to_someone_else_is_not_found_by_the_address(ada):
+    former = DataSubjectFactory(email="former@example.org")
+    notice(IncidentFactory(), email=ada.email, subject=former)
+    assert materialise(NOTICES.export(ada))["notices"] == []
+    assert NOTICES.erase(ada, actor=SYSTEM).outcome == Outcome.NOTHING
+
+
 def test_erasure_keeps_a_sent_notice_without_the_address_once(ada):
     incident = IncidentFactory()
     row = notice(incident, email=ada.email, subject=ada)

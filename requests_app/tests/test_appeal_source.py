@@ -90,3 +90,9 @@ def test_anonymising_the_closed_request_clears_its_appeal(officer, decider):
     appeal.refresh_from_db()
     assert appeal.text == "" and appeal.reasons == ""
     assert appeal.status == Appeal.Status.DENIED and appeal.decided_at
+
+
+def test_retention_msgid_names_the_months_the_request_is_kept():
+    from requests_app.fulfilment.sources import KEEP_MONTHS
+
+    assert f"{KEEP_MONTHS} months" in AppealSource.info.retention
