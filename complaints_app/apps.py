@@ -8,11 +8,15 @@ class ComplaintsConfig(AppConfig):
     verbose_name = "Complaints"
 
     def ready(self) -> None:
+        from complaints_app import categories, sources
         from complaints_app.services import complaint_from_request
-        from privacyportal import emailtitles, schedule
+        from privacyportal import emailtitles, registry, retention, schedule
         from privacyportal.audit import describe
         from requests_app.services.common import VERIFICATION_HOOKS
 
+        registry.register(sources.ComplaintSource())
+        for category in categories.ALL:
+            retention.register(category)
         if complaint_from_request not in VERIFICATION_HOOKS:
             VERIFICATION_HOOKS.append(complaint_from_request)
         for template, title in EMAIL_TITLES.items():

@@ -188,6 +188,9 @@ class Complaint(models.Model):
     outcome = models.TextField("written outcome", blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     escalated_to = models.CharField("taken to", max_length=200, blank=True)
+    # Set when the retention sweep cleared the personal fields (sources.py,
+    # categories.py): the reference, status and dates stay for statistics.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Reminder bookkeeping, as for requests: the stage alerted for the clock
     # running now (acknowledgement, then decision) and when the next is due.

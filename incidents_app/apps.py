@@ -8,9 +8,14 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents and breaches"
 
     def ready(self) -> None:
-        from incidents_app import services
-        from privacyportal import emailtitles, mail
+        from incidents_app import categories, services, sources
+        from privacyportal import emailtitles, mail, registry, retention
         from privacyportal.audit import describe
+
+        registry.register(sources.CompromiseReportSource())
+        registry.register(sources.BreachNoticeSource())
+        for category in categories.ALL:
+            retention.register(category)
 
         emailtitles.register(
             "incidents_reminder", "Reminder: notify the authority of a breach"
@@ -64,6 +69,10 @@ SENTENCES = {
     "incidents.compromise.incident_opened": "Incident opened from a "
     "compromised-account report",
     "incidents.compromise.purged": "Unconfirmed compromised-account reports deleted",
+    "incidents.compromise.erased": "Compromised-account reports of a person erased "
+    "or anonymised (erasure request)",
+    "incidents.notice.erased": "Address removed from the breach notices sent to a "
+    "person (erasure request)",
 }
 EMAIL_TITLES = {
     "compromise_verify": "Compromised-account report: confirmation link",

@@ -293,6 +293,9 @@ class CompromiseReport(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Set when the reporter's contact details and text were cleared (an
+    # erasure request or the retention sweep); reference and dates stay.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-verified_at", "-created_at"]
@@ -353,6 +356,12 @@ class AffectedPerson(models.Model):
         indexes = [
             # A notice run walks one incident's people in id order.
             models.Index(fields=["incident", "id"], name="affected_incident_order"),
+            # sources.BreachNoticeSource: listed addresses of no known subject.
+            models.Index(
+                fields=["email"],
+                name="affected_unlinked_email",
+                condition=Q(subject__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

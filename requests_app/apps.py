@@ -20,6 +20,7 @@ class RequestsConfig(AppConfig):
         _register_appeal_words()
         _register_dashboard()
         registry.register(sources.PrivacyRequestSource())
+        registry.register(sources.AppealSource())
         story.register("requests", request_sections, order=20)
         mail.register_minter(exports.MINTER, exports.export_mint)
         mail.register_minter(common.LINK_MINTER, common.link_mint)

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 
 from privacyportal.retention import Action, Disposed, Due, Holds, Terms
 from requests_app.models import (
+    Appeal,
     ExportPackage,
     PrivacyRequest,
     RectificationItem,
@@ -27,7 +28,7 @@ S = PrivacyRequest.Status
 CLOSED = [S.COMPLETED, S.PARTIALLY_COMPLETED, S.DENIED, S.WITHDRAWN, S.DUPLICATE]
 
 
-def _cutoff(now: datetime, terms: Terms) -> datetime | None:
+def cutoff_at(now: datetime, terms: Terms) -> datetime | None:
     """Rows older than this are due; None when nothing is (keep, or in grace)."""
     if terms.days is None:
         return None
@@ -40,8 +41,11 @@ def _cutoff(now: datetime, terms: Terms) -> datetime | None:
     return now - timedelta(days=terms.days)
 
 
-class _Category(ABC):
-    """Shared sweep logic; each category says which rows are due and how to go."""
+class QueryCategory(ABC):
+    """Shared sweep logic; each category says which rows are due and how to go.
+
+    Other apps' categories whose expiry is computed in the query use it too.
+    """
 
     model: type[models.Model]
     action = Action.DELETE
@@ -77,13 +81,13 @@ class _Category(ABC):
         """Delete or anonymise the claimed rows; returns their receipts."""
 
 
-def _unheld(rows: models.QuerySet, holds: Holds, field: str) -> models.QuerySet:
+def unheld(rows: models.QuerySet, holds: Holds, field: str) -> models.QuerySet:
     if not holds.subject_ids:
         return rows
     return rows.exclude(**{f"{field}__in": holds.subject_ids})
 
 
-class ClosedRequestCategory(_Category):
+class ClosedRequestCategory(QueryCategory):
     """Closed requests: personal fields cleared 24 months after closing."""
 
     key = "requests.closed_requests"
@@ -97,13 +101,13 @@ class ClosedRequestCategory(_Category):
     )
 
     def rows(self, now: datetime, terms: Terms, holds: Holds) -> models.QuerySet:
-        cutoff = _cutoff(now, terms)
+        cutoff = cutoff_at(now, terms)
         if cutoff is None:
             return PrivacyRequest.objects.none()
         rows = PrivacyRequest.objects.filter(
             status__in=CLOSED, closed_at__lte=cutoff, anonymised_at__isnull=True
         )
-        return _unheld(rows, holds, "subject_id")
+        return unheld(rows, holds, "subject_id")
 
     def dispose(self, rows: models.QuerySet, now: datetime) -> list[Disposed]:
         ids = list(rows.values_list("pk", flat=True))
@@ -130,10 +134,13 @@ def anonymise_requests(ids: list[int], now: datetime) -> None:
     RectificationItem.objects.filter(request_id__in=ids).update(
         new_value="", old_value="", reason=""
     )
+    # An appeal's text and the reasons given are the requester's words and ours
+    # about them: they go with the request's own text.
+    Appeal.objects.filter(request_id__in=ids).update(text="", reasons="")
     RequestLink.objects.filter(request_id__in=ids).delete()
 
 
-class UnverifiedRequestCategory(_Category):
+class UnverifiedRequestCategory(QueryCategory):
     """Requests never verified: deleted, nothing was ever done with them."""
 
     key = "requests.unverified"
@@ -143,13 +150,13 @@ class UnverifiedRequestCategory(_Category):
     legal_basis = "Not needed: the requester never confirmed the request"
 
     def rows(self, now: datetime, terms: Terms, holds: Holds) -> models.QuerySet:
-        cutoff = _cutoff(now, terms)
+        cutoff = cutoff_at(now, terms)
         if cutoff is None:
             return PrivacyRequest.objects.none()
         rows = PrivacyRequest.objects.filter(
             status=S.CLOSED_UNVERIFIED, closed_at__lte=cutoff
         )
-        return _unheld(rows, holds, "subject_id")
+        return unheld(rows, holds, "subject_id")
 
     def dispose(self, rows: models.QuerySet, now: datetime) -> list[Disposed]:
         ids = list(rows.values_list("pk", flat=True))
@@ -157,7 +164,7 @@ class UnverifiedRequestCategory(_Category):
         return [Disposed(str(pk)) for pk in ids]
 
 
-class ExportPackageCategory(_Category):
+class ExportPackageCategory(QueryCategory):
     """Export files: deleted when the link expired or was used up."""
 
     key = "requests.export_packages"
@@ -168,11 +175,11 @@ class ExportPackageCategory(_Category):
 
     def rows(self, now: datetime, terms: Terms, holds: Holds) -> models.QuerySet:
         gone = Q(expires_at__lte=now) | Q(download_count__gte=F("max_downloads"))
-        cutoff = _cutoff(now, terms)
+        cutoff = cutoff_at(now, terms)
         if cutoff is not None:
             gone |= Q(ready_at__lte=cutoff)
         rows = ExportPackage.objects.filter(gone, status=ExportPackage.Status.READY)
-        return _unheld(rows, holds, "request__subject_id")
+        return unheld(rows, holds, "request__subject_id")
 
     def dispose(self, rows: models.QuerySet, now: datetime) -> list[Disposed]:
         found = list(rows.values_list("pk", "file", "size"))
@@ -185,7 +192,7 @@ class ExportPackageCategory(_Category):
         ]
 
 
-class StaleLinkCategory(_Category):
+class StaleLinkCategory(QueryCategory):
     """Used or expired links (hashes only) a month after they stopped working."""
 
     key = "requests.stale_links"
@@ -195,7 +202,7 @@ class StaleLinkCategory(_Category):
     legal_basis = "Not needed once the link no longer works"
 
     def rows(self, now: datetime, terms: Terms, holds: Holds) -> models.QuerySet:
-        cutoff = _cutoff(now, terms)
+        cutoff = cutoff_at(now, terms)
         if cutoff is None:
             return RequestLink.objects.none()
         return RequestLink.objects.filter(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from privacyportal import audit
 from privacyportal.registry import ErasureResult, Outcome, SourceInfo
 from requests_app.fulfilment import external_sql as ext
-from requests_app.models import ExternalSource, PrivacyRequest, RequestEvent
+from requests_app.models import Appeal, ExternalSource, PrivacyRequest, RequestEvent
 
 REQUEST_FIELDS = (
     "reference",
@@ -38,6 +38,9 @@ REQUEST_FIELDS = (
     "denial_legal_basis",
 )
 KEEP_MONTHS = 24
+HANDLING_BASIS = (
+    "legal obligation and legal claims (GDPR Art. 5(2), Art. 17(3)(b) and (e))"
+)
 
 
 class PrivacyRequestSource:
@@ -98,8 +101,79 @@ class PrivacyRequestSource:
             f"{count} request record(s) kept, including this one",
             reason=f"record that your privacy requests were handled, kept "
             f"{KEEP_MONTHS} months after each is closed, then anonymised",
-            legal_basis="legal obligation and legal claims "
-            "(GDPR Art. 5(2), Art. 17(3)(b) and (e))",
+            legal_basis=HANDLING_BASIS,
+        )
+
+
+class AppealSource:
+    """The appeals a person made against our refusal of one of their requests.
+
+    An appeal is part of the record of how the request was handled: it is kept
+    with the request and anonymised with it by the retention sweep
+    (requests.closed_requests), never on its own.
+    """
+
+    key = "requests.appeals"
+    label = gettext_noop("Your appeals of our decisions")
+    info = SourceInfo(
+        categories=(
+            gettext_noop("appeals you made"),
+            gettext_noop("our decisions on them"),
+        ),
+        purposes=(
+            gettext_noop("deciding your appeals"),
+            gettext_noop("proving that we did"),
+        ),
+        retention=gettext_noop(
+            "kept with the request appealed: 24 months after it is closed, "
+            "then anonymised"
+        ),
+        origin=gettext_noop("written by you on the request's status page"),
+        record_of_handling=True,
+    )
+
+    def _appeals(self, subject: Any):
+        return Appeal.objects.filter(request__subject=subject)
+
+    def export(self, subject: Any) -> dict[str, Any]:
+        return {"appeals": self._rows(subject)}
+
+    def _rows(self, subject: Any) -> Iterator[dict]:
+        appeals = (
+            self._appeals(subject).select_related("request").order_by("filed_at", "pk")
+        )
+        for appeal in appeals.iterator():
+            yield {
+                "request": appeal.request.reference,
+                "filed": appeal.filed_at,
+                "appeal": appeal.text,
+                "status": str(Appeal.Status(appeal.status).label),
+                "decide by": appeal.due_at,
+                "decided": appeal.decided_at,
+                "reasons for the decision": appeal.reasons,
+            }
+
+    def erase(self, subject: Any, *, actor: Any) -> ErasureResult:
+        appeals = self._appeals(subject)
+        count = appeals.count()
+        if not count:
+            return ErasureResult(Outcome.NOTHING)
+        undecided = appeals.filter(status=Appeal.Status.OPEN).count()
+        reason = (
+            f"record that your appeals were decided, kept with the request "
+            f"appealed {KEEP_MONTHS} months after it is closed, then anonymised"
+        )
+        if undecided:
+            reason = (
+                f"{undecided} appeal(s) not yet decided: kept until we decide "
+                f"them; then the {reason}"
+            )
+        return ErasureResult(
+            Outcome.RETAINED,
+            count,
+            f"{count} appeal(s) kept",
+            reason=reason,
+            legal_basis=HANDLING_BASIS,
         )
 
 

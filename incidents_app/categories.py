@@ -1,0 +1,71 @@
+"""incidents_app's retention category (see privacyportal/retention.py).
+
+Unconfirmed reports are deleted after a week by their own job
+(services.compromise_reports_purge). A confirmed report is kept while it is
+looked into; 24 months after its incident closed (or after it was confirmed,
+when no incident was opened) the reporter's details and text are cleared. The
+incident register keeps its own account of what happened (Art. 33(5)).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower, Trim
+
+from incidents_app.models import CompromiseReport, Incident
+from incidents_app.sources import anonymise_reports
+from privacyportal.retention import Action, Disposed, Holds, Terms
+from privacyportal.subjects.models import DataSubject
+from requests_app.fulfilment.categories import QueryCategory, cutoff_at
+
+CR = CompromiseReport.Status
+
+
+class CompromiseReportCategory(QueryCategory):
+    key = "incidents.compromise_reports"
+    label = "Compromised-account reports (confirmed)"
+    model = CompromiseReport
+    action = Action.ANONYMISE
+    default_days: int | None = 730
+    legal_basis = (
+        "Legal obligation: documenting possible breaches (GDPR Art. 33(5)); "
+        "the incident register keeps its own record"
+    )
+
+    def rows(self, now: datetime, terms: Terms, holds: Holds) -> models.QuerySet:
+        cutoff = cutoff_at(now, terms)
+        if cutoff is None:
+            return CompromiseReport.objects.none()
+        no_incident = Q(status=CR.RECEIVED, verified_at__lte=cutoff)
+        incident_closed = Q(
+            status=CR.INCIDENT_OPENED,
+            incident__status=Incident.Status.CLOSED,
+            incident__closed_at__lte=cutoff,
+        )
+        rows = CompromiseReport.objects.filter(
+            no_incident | incident_closed, anonymised_at__isnull=True
+        )
+        return _unheld_addresses(rows, holds)
+
+    def dispose(self, rows: models.QuerySet, now: datetime) -> list[Disposed]:
+        ids = list(rows.values_list("pk", flat=True))
+        anonymise_reports(ids, now)
+        return [Disposed(str(pk)) for pk in ids]
+
+
+def _unheld_addresses(rows: models.QuerySet, holds: Holds) -> models.QuerySet:
+    """A report names no subject: a hold on a person covers their address."""
+    if not holds.subject_ids:
+        return rows
+    held = (
+        DataSubject.objects.filter(pk__in=holds.subject_ids, email__isnull=False)
+        .annotate(address=Lower(Trim("email")))
+        .values("address")
+    )
+    return rows.alias(address=Lower(Trim("email"))).exclude(address__in=held)
+
+
+ALL = (CompromiseReportCategory(),)
