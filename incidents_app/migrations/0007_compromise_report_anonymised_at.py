@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents_app', '0004_affected_notices'),
+        ('incidents_app', '0006_seed_authority_notice_rules'),
     ]
 
     operations = [

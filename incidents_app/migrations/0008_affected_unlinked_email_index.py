@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents_app', '0005_compromise_report_anonymised_at'),
+        ('incidents_app', '0007_compromise_report_anonymised_at'),
         ('subjects', '0003_subject_language'),
     ]
 
