@@ -27,6 +27,22 @@ class IncidentsConfig(AppConfig):
         from incidents_app import notices
 
         notices.ready()
+        _register_dashboard()
+
+
+def _register_dashboard() -> None:
+    from incidents_app import selectors
+    from privacyportal import widgets
+
+    widgets.register(
+        widgets.Widget(
+            "incidents.tiles",
+            "incidents_app.view_incident",
+            selectors.tiles,
+            11,
+            counts=selectors.tile_counts,
+        )
+    )
 
 
 SENTENCES = {

@@ -18,10 +18,11 @@ def test_overdue_tile_leads_to_the_overdue_requests(page, live_server):
     page.fill("#id_password", "pw-Very-Long-123")
     with page.expect_navigation():
         page.click("input[type=submit]")
-    tile = page.locator(".tile", has_text="Overdue")
+    requests = page.locator(".tiles").first  # the requests' own section
+    tile = requests.locator(".tile", has_text="Overdue")
     assert tile.locator(".tile-count").inner_text() == "2"
     # Every tile of the first row is visible without scrolling at 1280x800.
-    box = page.locator(".tiles").bounding_box()
+    box = requests.bounding_box()
     assert box["y"] + box["height"] < 800
     assert page.locator("svg[role=img]").count() >= 1
     with page.expect_navigation():
