@@ -339,4 +339,4 @@ class IncidentLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.complaint_id} ↔ {self.incident_id}"
+        return f"{self.complaint.reference} ↔ {self.incident.reference}"
