@@ -26,7 +26,9 @@ from complaints_app.models import (
     ComplaintRule,
     SupervisoryAuthority,
 )
+from incidents_app.models import Incident
 from privacyportal import audit
+from requests_app.admin import DueWindowFilter
 from requests_app.jurisdictions import jurisdiction_name, residence_name
 from requests_app.services.common import tz
 from requests_app.timeline import person
@@ -34,7 +36,15 @@ from requests_app.timeline import person
 C = Complaint.Status
 
 
-class NoteForm(forms.Form):
+class StepForm(forms.Form):
+    """A step's form; it knows the complaint (the incident choices depend on it)."""
+
+    def __init__(self, *args: Any, complaint: Complaint, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.complaint = complaint
+
+
+class NoteForm(StepForm):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
         max_length=5000,
@@ -42,7 +52,7 @@ class NoteForm(forms.Form):
     )
 
 
-class DecideForm(forms.Form):
+class DecideForm(StepForm):
     upheld = forms.TypedChoiceField(
         label="Decision",
         choices=[("yes", "Resolved (complaint upheld)"), ("no", "Not upheld")],
@@ -57,7 +67,7 @@ class DecideForm(forms.Form):
     )
 
 
-class EscalateForm(forms.Form):
+class EscalateForm(StepForm):
     to = forms.CharField(
         label="Taken to",
         max_length=200,
@@ -65,13 +75,38 @@ class EscalateForm(forms.Form):
     )
 
 
+class LinkIncidentForm(StepForm):
+    incident = forms.ModelChoiceField(
+        queryset=Incident.objects.none(),
+        help_text="The incident in the breach register this complaint is about.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["incident"].queryset = Incident.objects.exclude(
+            complaint_links__complaint=self.complaint
+        ).order_by("-became_aware_at")
+
+
+class UnlinkIncidentForm(StepForm):
+    incident = forms.ModelChoiceField(queryset=Incident.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["incident"].queryset = self.complaint.incidents.order_by(
+            "-became_aware_at"
+        )
+
+
 # step -> (button label, statuses it applies to, form, what it runs)
-STEPS: dict[str, tuple[str, tuple[str, ...], type[forms.Form] | None]] = {
+STEPS: dict[str, tuple[str, tuple[str, ...], type[StepForm] | None]] = {
     "acknowledge": ("Acknowledge", (C.RECEIVED,), None),
     "investigate": ("Start the investigation", (C.ACKNOWLEDGED,), None),
     "note": ("Add a note…", tuple(C.values), NoteForm),
     "decide": ("Record the outcome…", (C.ACKNOWLEDGED, C.INVESTIGATING), DecideForm),
     "escalate": ("Taken further…", (C.RESOLVED, C.NOT_UPHELD), EscalateForm),
+    "link": ("Link an incident…", tuple(C.values), LinkIncidentForm),
+    "unlink": ("Unlink an incident…", tuple(C.values), UnlinkIncidentForm),
 }
 
 
@@ -85,6 +120,8 @@ def _run(step: str, actor: Any, complaint: Complaint, data: dict) -> str:
     if step == "note":
         services.complaint_note_add(actor=actor, complaint=complaint, text=data["text"])
         return f"Note added to {complaint.reference}."
+    if step in ("link", "unlink"):
+        return _link(step, actor, complaint, data["incident"])
     if step == "decide":
         services.complaint_decide(
             actor=actor,
@@ -95,6 +132,20 @@ def _run(step: str, actor: Any, complaint: Complaint, data: dict) -> str:
         return f"Outcome of {complaint.reference} recorded and e-mailed."
     services.complaint_escalate(actor=actor, complaint=complaint, to=data["to"])
     return f"{complaint.reference} recorded as taken to {data['to']}."
+
+
+def _link(step: str, actor: Any, complaint: Complaint, incident: Incident) -> str:
+    if step == "link":
+        made = services.complaint_link_incident(
+            actor=actor, complaint=complaint, incident=incident
+        )
+        done = "linked to" if made else "was already linked to"
+    else:
+        made = services.complaint_unlink_incident(
+            actor=actor, complaint=complaint, incident=incident
+        )
+        done = "unlinked from" if made else "was not linked to"
+    return f"{complaint.reference} {done} {incident.reference}."
 
 
 NOTE_HTML = (
@@ -117,7 +168,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         "next_date",
         "assignee_name",
     )
-    list_filter = ("status",)
+    list_filter = ("status", DueWindowFilter)
     list_select_related = ("assignee",)
     search_fields = ("=reference", "=email")
     ordering = ("-received_at", "-id")
@@ -143,7 +194,10 @@ class ComplaintAdmin(admin.ModelAdmin):
             {"fields": ("name", "email", "place", "language_name", "text")},
         ),
         ("Investigation notes (staff only)", {"fields": ("note_list",)}),
-        ("Linked requests", {"fields": ("linked_requests",)}),
+        (
+            "Linked requests and incidents",
+            {"fields": ("linked_requests", "linked_incidents")},
+        ),
         (
             "Decision",
             {
@@ -171,6 +225,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         "language_name",
         "text",
         "linked_requests",
+        "linked_incidents",
         "note_list",
         "acknowledged",
         "decided",
@@ -248,6 +303,20 @@ class ComplaintAdmin(admin.ModelAdmin):
             return "none"
         return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a>', rows)
 
+    @admin.display(description="incidents")
+    def linked_incidents(self, obj: Complaint) -> str:
+        rows = [
+            (
+                reverse("admin:incidents_app_incident_change", args=[i.pk]),
+                i.reference,
+                i.title,
+            )
+            for i in obj.incidents.order_by("-became_aware_at")
+        ]
+        if not rows:
+            return "none"
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {}', rows)
+
     @admin.display(description="notes")
     def note_list(self, obj: Complaint) -> str:
         notes = obj.notes.select_related("author")
@@ -319,6 +388,7 @@ class ComplaintAdmin(admin.ModelAdmin):
                 )
                 for step, (label, statuses, _) in STEPS.items()
                 if obj.status in statuses
+                and (step != "unlink" or obj.incident_links.exists())
             ]
         extra_context = {
             **(extra_context or {}),
@@ -345,7 +415,11 @@ class ComplaintAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(self._page(complaint))
-        form = form_class(request.POST or None) if form_class else None
+        form = (
+            form_class(request.POST or None, complaint=complaint)
+            if form_class
+            else None
+        )
         if request.method == "POST" and (form is None or form.is_valid()):
             data = form.cleaned_data if form else {}
             try:

@@ -24,6 +24,7 @@ class ComplaintsConfig(AppConfig):
         for code, sentence in SENTENCES.items():
             describe.register(code, sentence)
         describe.AREAS.setdefault("complaints", "Complaint")
+        _register_dashboard()
         schedule.register(
             schedule.Job(
                 "Complaints: reminders and escalation",
@@ -34,6 +35,21 @@ class ComplaintsConfig(AppConfig):
                 "is overdue; each reminder is sent once.",
             )
         )
+
+
+def _register_dashboard() -> None:
+    from complaints_app import selectors
+    from privacyportal import widgets
+
+    widgets.register(
+        widgets.Widget(
+            "complaints.tiles",
+            "complaints_app.view_complaint",
+            selectors.tiles,
+            14,
+            counts=selectors.tile_counts,
+        )
+    )
 
 
 EMAIL_TITLES = {
@@ -54,6 +70,11 @@ SENTENCES = {
     "complaints.complaint.not_upheld": "Complaint not upheld; outcome e-mailed",
     "complaints.complaint.escalated": "Complainant took the complaint further",
     "complaints.complaint.alerted": "Reminder about the complaint sent to staff",
+    "complaints.complaint.incident_linked": "Complaint linked to an incident",
+    "complaints.complaint.incident_unlinked": "Complaint unlinked from an incident",
+    # Written by complaints_app (services._record_link) on the incident's side.
+    "incidents.incident.complaint_linked": "Complaint linked to the incident",
+    "incidents.incident.complaint_unlinked": "Complaint unlinked from the incident",
     "complaints.authority.changed": "Supervisory authority changed",
     "complaints.rule.changed": "Complaint rule changed",
     "requests.request.handed_to_complaints": "Confirmed and filed as a complaint",

@@ -7,6 +7,8 @@ handed over and a Complaint is created from it (services.complaint_from_request)
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -102,9 +104,32 @@ class ComplaintCounter(models.Model):
         return f"{self.year}: {self.last}"
 
 
+def _running_due(lookup: str, value: datetime) -> models.Q:
+    """``running_due_at`` in SQL: the acknowledgement date until acknowledged,
+    then the decision date, compared by ``lookup`` ("lt", "gte")."""
+    return models.Q(
+        acknowledged_at__isnull=True, **{f"ack_due_at__{lookup}": value}
+    ) | models.Q(acknowledged_at__isnull=False, **{f"due_at__{lookup}": value})
+
+
 class ComplaintQuerySet(models.QuerySet):
     def open(self) -> ComplaintQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, now: datetime) -> ComplaintQuerySet:
+        """Open, and past the date of the clock running now."""
+        return self.overdue_to_acknowledge(now) | self.overdue_to_decide(now)
+
+    def overdue_to_acknowledge(self, now: datetime) -> ComplaintQuerySet:
+        return self.open().filter(acknowledged_at__isnull=True, ack_due_at__lt=now)
+
+    def overdue_to_decide(self, now: datetime) -> ComplaintQuerySet:
+        return self.open().filter(acknowledged_at__isnull=False, due_at__lt=now)
+
+    def due_within(self, now: datetime, days: int) -> ComplaintQuerySet:
+        """Open, with the running clock ending in the next ``days`` days."""
+        soon = _running_due("gte", now) & _running_due("lt", now + timedelta(days=days))
+        return self.open().filter(soon)
 
     def alerts_due(self, now) -> ComplaintQuerySet:
         return self.filter(next_alert_at__lte=now)
@@ -149,6 +174,13 @@ class Complaint(models.Model):
         blank=True,
         related_name="complaints",
         verbose_name="privacy requests",
+    )
+    # Written only by services.complaint_link_incident / complaint_unlink_incident.
+    incidents = models.ManyToManyField(
+        "incidents_app.Incident",
+        through="IncidentLink",
+        blank=True,
+        related_name="complaints",
     )
     rule = models.ForeignKey(
         ComplaintRule,
@@ -253,3 +285,41 @@ class ComplaintNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note on {self.complaint_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentLink(models.Model):
+    """A complaint linked to an incident in the breach register, with who and when.
+
+    It lives here because complaints link to incidents, not the other way round:
+    incidents_app only reads it (an incident's page lists its complaints).
+    """
+
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, related_name="incident_links"
+    )
+    incident = models.ForeignKey(
+        "incidents_app.Incident",
+        on_delete=models.PROTECT,
+        related_name="complaint_links",
+    )
+    linked_at = models.DateTimeField()
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        verbose_name = "complaint linked to an incident"
+        constraints = [
+            # services.complaint_link_incident: linking twice adds nothing
+            models.UniqueConstraint(
+                fields=["complaint", "incident"], name="complaint_incident_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint.reference} ↔ {self.incident.reference}"

@@ -20,7 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints_app import authorities, clock
-from complaints_app.models import Complaint, ComplaintCounter, ComplaintNote
+from complaints_app.models import (
+    Complaint,
+    ComplaintCounter,
+    ComplaintNote,
+    IncidentLink,
+)
 from privacyportal import audit, mail
 from privacyportal.audit.services import Actor
 from requests_app.models import PrivacyRequest
@@ -317,6 +322,60 @@ def complaint_escalate(*, actor: Any, complaint: Complaint, to: str) -> Complain
             escalated_to=to[:200],
         )
     return complaint
+
+
+# --- links to incidents --------------------------------------------------------
+
+
+def _record_link(verb: str, complaint: Complaint, incident: Any, *, actor: Any) -> None:
+    """One event on each side, so both the complaint's and the incident's
+    history say it (the incident's code is described in apps.SENTENCES)."""
+    _record(
+        f"incident_{verb}",
+        complaint,
+        actor=actor,
+        data={"incident": incident.reference},
+    )
+    audit.record(
+        f"incidents.incident.complaint_{verb}",
+        actor=actor,
+        target=incident,
+        data={"reference": incident.reference, "complaint": complaint.reference},
+    )
+
+
+def complaint_link_incident(*, actor: Any, complaint: Complaint, incident: Any) -> bool:
+    """Link a complaint to an incident in the breach register, in any status.
+
+    Idempotent: a link that exists already changes nothing and is not audited
+    again (the unique constraint holds it under concurrent clicks). Returns
+    whether a link was made.
+    """
+    with transaction.atomic():
+        _link, created = IncidentLink.objects.get_or_create(
+            complaint=complaint,
+            incident=incident,
+            defaults={
+                "linked_at": timezone.now(),
+                "linked_by": common.user_or_none(actor),
+            },
+        )
+        if created:
+            _record_link("linked", complaint, incident, actor=actor)
+    return created
+
+
+def complaint_unlink_incident(
+    *, actor: Any, complaint: Complaint, incident: Any
+) -> bool:
+    """Remove a link; removing one that is not there changes nothing."""
+    with transaction.atomic():
+        removed, _ = IncidentLink.objects.filter(
+            complaint=complaint, incident=incident
+        ).delete()
+        if removed:
+            _record_link("unlinked", complaint, incident, actor=actor)
+    return bool(removed)
 
 
 # --- reminders ------------------------------------------------------------------

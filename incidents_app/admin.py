@@ -45,13 +45,41 @@ DECISION_FIELDS = (
 )
 
 
+class ClockFilter(admin.SimpleListFilter):
+    """The 72-hour clock, as the dashboard's tiles count it."""
+
+    title = "72-hour clock"
+    parameter_name = "clock"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [("running", "Running"), ("overdue", "Over: not notified in time")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "running":
+            return queryset.clock_running(timezone.now())
+        if self.value() == "overdue":
+            return queryset.notification_overdue(timezone.now())
+        return queryset
+
+
+class NoticeFilter(admin.SimpleListFilter):
+    title = "notice to the people affected"
+    parameter_name = "notice"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [("sending", "Being sent now")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.notices_sending() if self.value() == "sending" else queryset
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     form = IncidentForm
     change_form_template = "admin/incidents_app/incident/change_form.html"
     change_list_template = "admin/incidents_app/incident/change_list.html"
     list_display = ("reference", "title", "risk_text", "status", "notify_by")
-    list_filter = ("status", "risk")
+    list_filter = ("status", "risk", ClockFilter, NoticeFilter)
     search_fields = ("reference", "title")
     list_select_related = ()
     date_hierarchy = "became_aware_at"
@@ -73,6 +101,7 @@ class IncidentAdmin(admin.ModelAdmin):
         "updated_at",
         "categories_text",
         "jurisdictions_text",
+        "linked_complaints",
     )
     fieldsets = (
         (
@@ -115,6 +144,7 @@ class IncidentAdmin(admin.ModelAdmin):
             },
         ),
         ("Telling residents of US states", {"fields": ("state_deadlines",)}),
+        ("Complaints about it", {"fields": ("linked_complaints",)}),
         ("Record", {"fields": ("closed_at", "created_at", "updated_at")}),
     )
     READABLE = {
@@ -196,6 +226,18 @@ class IncidentAdmin(admin.ModelAdmin):
                 for d in dates
             ),
         )
+
+    @admin.display(description="linked complaints")
+    def linked_complaints(self, obj: Incident) -> str:
+        # The links are complaints_app's (it writes them, from the complaint's
+        # page); here they are only read, through the reverse relation.
+        rows = [
+            (reverse("admin:complaints_app_complaint_change", args=[c.pk]), c.reference)
+            for c in obj.complaints.order_by("received_at", "id")
+        ]
+        if not rows:
+            return "None. Link one from the complaint's page (Link an incident…)."
+        return format_html_join(", ", '<a href="{}">{}</a>', rows)
 
     @admin.display(description="categories of data")
     def categories_text(self, obj: Incident) -> str:

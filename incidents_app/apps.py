@@ -33,6 +33,7 @@ class IncidentsConfig(AppConfig):
 
         notices.ready()
         _connect_period_cache_signals()
+        _register_dashboard()
 
 
 def _connect_period_cache_signals() -> None:
@@ -47,6 +48,21 @@ def _connect_period_cache_signals() -> None:
 
     for signal in (post_save, post_delete):
         signal.connect(forget, sender=AuthorityNoticeRule, weak=False)
+
+
+def _register_dashboard() -> None:
+    from incidents_app import selectors
+    from privacyportal import widgets
+
+    widgets.register(
+        widgets.Widget(
+            "incidents.tiles",
+            "incidents_app.view_incident",
+            selectors.tiles,
+            11,
+            counts=selectors.tile_counts,
+        )
+    )
 
 
 SENTENCES = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,6 +35,23 @@ class IncidentQuerySet(models.QuerySet):
         The reminder scan reads these (index ``incident_status_aware``).
         """
         return self.filter(status__in=[Incident.Status.OPEN, Incident.Status.ASSESSED])
+
+    def not_closed(self) -> IncidentQuerySet:
+        return self.exclude(status=Incident.Status.CLOSED)
+
+    def clock_running(self, now: datetime) -> IncidentQuerySet:
+        """Awaiting the authority, and the 72 hours not yet over."""
+        start = now - timedelta(hours=clocks.AUTHORITY_HOURS)
+        return self.awaiting_authority().filter(became_aware_at__gt=start)
+
+    def notification_overdue(self, now: datetime) -> IncidentQuerySet:
+        """Awaiting the authority after the 72 hours (the scan has escalated)."""
+        start = now - timedelta(hours=clocks.AUTHORITY_HOURS)
+        return self.awaiting_authority().filter(became_aware_at__lte=start)
+
+    def notices_sending(self) -> IncidentQuerySet:
+        """With a notice to the people affected being sent now (one run each)."""
+        return self.filter(notice_runs__status=NoticeRun.Status.RUNNING)
 
 
 class Incident(models.Model):

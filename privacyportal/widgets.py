@@ -10,7 +10,7 @@ registry, because apps never import the console (it sits on top of them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,12 +24,15 @@ class Viewer:
 
     ``figures``: the daily counts the widgets asked for (``Widget.figures``),
     series -> (period, key, total) rows, fetched for all of them in one query.
+    ``counts``: the tile counts they asked for (``Widget.counts``), key -> count,
+    likewise one statement for all (``privacyportal.counts``).
     """
 
     user: Any
     now: datetime
     own_work_only: bool = False
     figures: dict[str, list] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Tile:
     note: str = ""
     # "alert" (red), "warn" (amber) or "" when the count is a plain figure.
     tone: str = ""
+    # The heading the tile is shown under; tiles of one section stay together.
+    section: str = ""
 
     @property
     def capped(self) -> bool:
@@ -111,6 +116,8 @@ class Widget:
     own_work: bool = False
     # The daily counts ``build`` reads, as lazy ``stats.totals`` querysets.
     figures: Callable[[Viewer], Sequence[Any]] | None = None
+    # The tile counts ``build`` reads: app-prefixed key -> lazy QuerySet.
+    counts: Callable[[Viewer], Mapping[str, Any]] | None = None
 
 
 @dataclass

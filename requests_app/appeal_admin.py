@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from requests_app import jurisdictions, timeline
-from requests_app.admin import AuditedPolicyAdmin
+from requests_app.admin import AuditedPolicyAdmin, DueWindowFilter
 from requests_app.models import Appeal, AppealRule, PrivacyRequest
 from requests_app.services.appeals import AppealError, appeal_decide
 
@@ -94,7 +94,7 @@ class OpenFilter(admin.SimpleListFilter):
 @admin.register(Appeal)
 class AppealAdmin(admin.ModelAdmin):
     list_display = ("request", "state", "filed", "decide_by", "outcome", "decider")
-    list_filter = (OpenFilter,)
+    list_filter = (OpenFilter, DueWindowFilter)
     list_select_related = ("request", "rule", "decided_by", "appealed_decided_by")
     search_fields = ("request__reference",)
     actions = ["decide"]

@@ -93,9 +93,22 @@ def _register_dashboard() -> None:
     from requests_app import selectors
 
     view = "requests_app.view_privacyrequest"
-    widgets.register(widgets.Widget("requests.tiles", view, selectors.tiles, 10))
+    widgets.register(
+        widgets.Widget(
+            "requests.tiles", view, selectors.tiles, 10, counts=selectors.tile_counts
+        )
+    )
     widgets.register(
         widgets.Widget("requests.work", view, selectors.my_work, 20, own_work=True)
+    )
+    widgets.register(
+        widgets.Widget(
+            "requests.appeals",
+            "requests_app.view_appeal",
+            selectors.appeal_tiles,
+            12,
+            counts=selectors.appeal_counts,
+        )
     )
     widgets.register(
         widgets.Widget(

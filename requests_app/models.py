@@ -842,6 +842,18 @@ class AppealQuerySet(models.QuerySet):
     def alerts_due(self, now: datetime) -> AppealQuerySet:
         return self.filter(next_alert_at__lte=now, status=Appeal.Status.OPEN)
 
+    def pending(self) -> AppealQuerySet:
+        return self.filter(status=Appeal.Status.OPEN)
+
+    # overdue and due_within: the names the queue's "due" filter calls.
+    def overdue(self, now: datetime) -> AppealQuerySet:
+        return self.pending().filter(due_at__lt=now)
+
+    def due_within(self, now: datetime, days: int) -> AppealQuerySet:
+        return self.pending().filter(
+            due_at__gte=now, due_at__lt=now + timedelta(days=days)
+        )
+
 
 class Appeal(models.Model):
     """A requester's appeal of a refused (or partly refused) request."""

@@ -12,15 +12,13 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db import connection
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from privacyportal import stats
+from privacyportal import counts, stats
 from privacyportal.widgets import (
-    TILE_CAP,
     Chart,
     Series,
     Tile,
@@ -28,13 +26,19 @@ from privacyportal.widgets import (
     WorkItem,
 )
 from requests_app.jurisdictions import known_codes
-from requests_app.models import CLOCK_STATUSES, OPEN_STATUSES, PrivacyRequest
+from requests_app.models import (
+    CLOCK_STATUSES,
+    OPEN_STATUSES,
+    Appeal,
+    PrivacyRequest,
+)
 
 S = PrivacyRequest.Status
 RECEIVED, CLOSED = "requests.received", "requests.closed"
 # Decisions: what "on time" and "days to close" are measured on.
 DECIDED = (S.COMPLETED, S.PARTIALLY_COMPLETED, S.DENIED)
 TYPES = dict(PrivacyRequest.Type.choices)
+SECTION = "Requests that need someone"
 
 
 def queue_url(**params: str) -> str:
@@ -49,24 +53,10 @@ def request_url(pk: int) -> str:
 # --- tiles ------------------------------------------------------------------
 
 
-def capped_counts(querysets: dict[str, QuerySet]) -> dict[str, int]:
-    """Each queryset's row count up to TILE_CAP, all in one SQL statement."""
-    parts, params = [], []
-    for queryset in querysets.values():
-        capped = queryset.order_by().values("pk")[:TILE_CAP]
-        sql, values = capped.query.sql_with_params()
-        # ``sql`` is compiled by Django; every value travels in ``params``.
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608
-        params.extend(values)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return dict(zip(querysets, row, strict=True))
-
-
-def tile_querysets(now: datetime) -> dict[str, QuerySet]:
-    requests = PrivacyRequest.objects
-    return {
+def tile_counts(viewer: Viewer) -> dict[str, QuerySet]:
+    """What the tiles count (fetched by the console with every app's counts)."""
+    requests, now = PrivacyRequest.objects, viewer.now
+    found = {
         "overdue": requests.overdue(now),
         "due_7": requests.due_within(now, 7),
         "waiting": requests.filter(status=S.NEEDS_INFO),
@@ -75,10 +65,12 @@ def tile_querysets(now: datetime) -> dict[str, QuerySet]:
         "attention": requests.filter(needs_attention=True),
         "unassigned": requests.on_the_clock().filter(assignee__isnull=True),
     }
+    return {f"requests.{key}": queryset for key, queryset in found.items()}
 
 
 def tiles(viewer: Viewer) -> list[Tile]:
-    n = capped_counts(tile_querysets(viewer.now))
+    found = counts.counted(viewer.counts, tile_counts(viewer))
+    n = {key.removeprefix("requests."): value for key, value in found.items()}
     paused, running = n["waiting_paused"], n["waiting"] - n["waiting_paused"]
     return [
         Tile(
@@ -87,6 +79,7 @@ def tiles(viewer: Viewer) -> list[Tile]:
             queue_url(due="overdue"),
             note="Past the deadline, with the clock running",
             tone="alert",
+            section=SECTION,
         ),
         Tile(
             "Due in the next 7 days",
@@ -94,18 +87,21 @@ def tiles(viewer: Viewer) -> list[Tile]:
             queue_url(due="7"),
             note="Listed soonest first",
             tone="warn",
+            section=SECTION,
         ),
         Tile(
             "Waiting for the requester",
             n["waiting"],
             queue_url(status__exact=S.NEEDS_INFO),
             note=f"{paused} with the clock stopped, {running} with it running",
+            section=SECTION,
         ),
         Tile(
             "Awaiting verification",
             n["unverified"],
             queue_url(status__exact=S.RECEIVED),
             note="The requester has not confirmed the e-mail address yet",
+            section=SECTION,
         ),
         Tile(
             "Needs attention",
@@ -113,6 +109,7 @@ def tiles(viewer: Viewer) -> list[Tile]:
             queue_url(needs_attention__exact="1"),
             note="A source or an export failed",
             tone="alert",
+            section=SECTION,
         ),
         Tile(
             "Unassigned",
@@ -120,6 +117,45 @@ def tiles(viewer: Viewer) -> list[Tile]:
             queue_url(assignee="none", status__in=",".join(CLOCK_STATUSES)),
             note="Verified, and nobody works on them",
             tone="warn",
+            section=SECTION,
+        ),
+    ]
+
+
+# --- appeals of refused requests --------------------------------------------------
+
+APPEALS = "Appeals of refused requests"
+
+
+def appeals_url(**params: str) -> str:
+    url = reverse("admin:requests_app_appeal_changelist")
+    return f"{url}?{urlencode(params)}"
+
+
+def appeal_counts(viewer: Viewer) -> dict[str, QuerySet]:
+    return {
+        "appeals.pending": Appeal.objects.pending(),
+        "appeals.overdue": Appeal.objects.overdue(viewer.now),
+    }
+
+
+def appeal_tiles(viewer: Viewer) -> list[Tile]:
+    n = counts.counted(viewer.counts, appeal_counts(viewer))
+    return [
+        Tile(
+            "Appeals to decide",
+            n["appeals.pending"],
+            appeals_url(decided="no"),
+            note="By an officer other than the one who refused",
+            section=APPEALS,
+        ),
+        Tile(
+            "Appeals overdue",
+            n["appeals.overdue"],
+            appeals_url(due="overdue"),
+            note="Past the date the law gives to decide",
+            tone="alert",
+            section=APPEALS,
         ),
     ]
 

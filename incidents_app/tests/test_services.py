@@ -237,3 +237,26 @@ def test_no_reminders_once_notified_or_ruled_out(officers):
         )
     assert _scan_at(100) == {"reminded": 0, "escalated": 0}
     assert OutboundEmail.objects.count() == 0
+
+
+def test_incident_scan_command_sends_each_stage_once_and_says_so(officers, capsys):
+    from django.core.management import call_command
+
+    with time_machine.travel(AWARE, tick=False):
+        IncidentFactory(became_aware_at=AWARE)
+    with time_machine.travel(AWARE + timedelta(hours=73), tick=False):
+        call_command("incident_scan")
+        call_command("incident_scan")  # run again by hand: nothing new
+    assert capsys.readouterr().out.splitlines() == [
+        "1 reminder(s), 1 overdue alert(s) sent.",
+        "0 reminder(s), 0 overdue alert(s) sent.",
+    ]
+    assert len(_mails("incidents_overdue")) == 2  # one per officer, once
+
+
+def test_incident_scan_help_says_what_it_sends():
+    from django.core.management import load_command_class
+
+    command = load_command_class("incidents_app", "incident_scan")
+    assert "24, 48, 66 hours" in command.help
+    assert "72 hours" in command.help

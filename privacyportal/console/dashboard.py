@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
-from privacyportal import roles, stats
+from privacyportal import counts, roles, stats
 from privacyportal.console import charts
 from privacyportal.widgets import (
     Chart,
@@ -20,6 +20,8 @@ from privacyportal.widgets import (
     registry,
 )
 
+SECTION_COLUMNS = 6  # tiles in a row at 1280 px (dashboard.css, .tile-sections)
+
 
 @dataclass
 class Dashboard:
@@ -28,6 +30,21 @@ class Dashboard:
     work: list[WorkItem] = field(default_factory=list)
     panels: list[Panel] = field(default_factory=list)
     charts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def sections(self) -> list[tuple[str, list[Tile], int]]:
+        """Tiles under their headings, in the order the widgets gave them.
+
+        The third value is the columns a section takes in a row of
+        SECTION_COLUMNS, so short sections share a row instead of each taking one.
+        """
+        grouped: dict[str, list[Tile]] = {}
+        for tile in self.tiles:
+            grouped.setdefault(tile.section, []).append(tile)
+        return [
+            (title, tiles, min(len(tiles), SECTION_COLUMNS))
+            for title, tiles in grouped.items()
+        ]
 
     @property
     def empty(self) -> bool:
@@ -59,10 +76,16 @@ def _fetch_figures(viewer: Viewer, widgets: list[Widget]) -> None:
         viewer.figures.update(stats.fetch(*wanted))
 
 
+def _fetch_counts(viewer: Viewer, widgets: list[Widget]) -> None:
+    wanted = {k: q for w in widgets if w.counts for k, q in w.counts(viewer).items()}
+    viewer.counts.update(counts.capped_counts(wanted))
+
+
 def build(request: HttpRequest) -> Dashboard:
     dashboard = Dashboard(viewer=viewer_for(request))
     widgets = registry.for_viewer(dashboard.viewer)
     _fetch_figures(dashboard.viewer, widgets)
+    _fetch_counts(dashboard.viewer, widgets)
     for widget in widgets:
         for item in widget.build(dashboard.viewer):
             if isinstance(item, Tile):
