@@ -48,7 +48,13 @@ def delivery_state(delivery: WebhookDelivery) -> str:
 
 
 class SubscriptionForm(forms.ModelForm):
-    url = forms.URLField(label="Endpoint URL", max_length=500, assume_scheme="https")
+    url = forms.URLField(
+        label="Endpoint URL",
+        max_length=500,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
+        help_text="https:// and a public address; each event is POSTed here.",
+    )
     event_types = forms.MultipleChoiceField(
         choices=list(EVENT_TYPES.items()), widget=forms.CheckboxSelectMultiple
     )
@@ -147,7 +153,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 class AttemptInline(admin.TabularInline):
     model = WebhookAttempt
-    fields = ("number", "attempted_at", "outcome", "duration")
+    fields = ("attempted_at", "outcome", "duration")
     readonly_fields = fields
     extra = 0
     can_delete = False

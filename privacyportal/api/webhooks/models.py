@@ -24,7 +24,7 @@ class WebhookSubscription(models.Model):
     event_types = models.JSONField(default=list)
     # Fernet token of the signing secret (HMAC needs the raw secret to sign).
     secret_encrypted = models.TextField(editable=False)
-    active = models.BooleanField(default=True, editable=False)
+    active = models.BooleanField("enabled", default=True, editable=False)
     disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
     disabled_reason = models.CharField(max_length=300, blank=True, editable=False)
     # Deliveries given up in a row since the last successful one.
@@ -60,7 +60,7 @@ class WebhookDelivery(models.Model):
     )
     # Shared by the deliveries of one event to several subscriptions.
     event_id = models.UUIDField(default=uuid.uuid4, editable=False)
-    event_type = models.CharField(max_length=40)
+    event_type = models.CharField(max_length=40, choices=list(EVENT_TYPES.items()))
     payload = models.JSONField()
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PENDING
@@ -92,7 +92,8 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_type} to {self.subscription}"
+        what = EVENT_TYPES.get(self.event_type, self.event_type)
+        return f"{what}, to {self.subscription}"
 
 
 class WebhookAttempt(models.Model):
@@ -109,6 +110,7 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["delivery", "number"]
+        verbose_name = "attempt"
         constraints = [
             models.UniqueConstraint(
                 fields=["delivery", "number"], name="webhook_attempt_once"
@@ -116,4 +118,4 @@ class WebhookAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"attempt {self.number}"
+        return f"Attempt {self.number}"
