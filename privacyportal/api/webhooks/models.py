@@ -83,7 +83,8 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "webhook deliveries"
         ordering = ["-created_at"]
         indexes = [
-            # deliveries_dispatch_due: pending rows that are due
+            # deliveries_dispatch_due and the claim: only unfinished rows are
+            # indexed, so the scan stays small however long the log grows
             models.Index(
                 fields=["next_attempt_at"],
                 name="webhook_delivery_due",

@@ -53,6 +53,7 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 # Longer than a connect plus a read timeout: a claim this old lost its worker.
 LEASE = timedelta(minutes=2)
 DISPATCH_BATCH = 500
+URL_MAX = WebhookSubscription._meta.get_field("url").max_length
 
 
 class WebhookError(Exception):
@@ -63,12 +64,15 @@ class WebhookError(Exception):
 
 
 def check(name: str, url: str, event_types: Iterable[str]) -> tuple[str, list[str]]:
+    """The cleaned name and event types, or WebhookError naming what is wrong."""
     if not name.strip():
         raise WebhookError("A subscription needs a name (the system receiving it).")
     types = sorted(set(event_types))
     unknown = [t for t in types if t not in EVENT_TYPES]
     if unknown or not types:
         raise WebhookError("Choose at least one of the listed event types.")
+    if len(url) > URL_MAX:
+        raise WebhookError(f"The URL is longer than {URL_MAX} characters.")
     try:
         netguard.check_url(url)
     except netguard.UnsafeURL as exc:

@@ -242,3 +242,21 @@ def test_manual_redelivery_sends_the_same_event_again_and_is_audited(
     assert first.headers["X-Portal-Delivery"] != again.headers["X-Portal-Delivery"]
     event = AuditEvent.objects.get(action="webhooks.delivery.redelivered")
     assert event.actor_id == str(officer.pk) and event.data["of"] == delivery.pk
+
+
+@pytest.mark.django_db
+def test_a_disabled_subscription_keeps_its_waiting_delivery_until_enabled(
+    receiver, subscription, officer, django_capture_on_commit_callbacks, monkeypatch
+):
+    delivery = an_event(django_capture_on_commit_callbacks)
+    services.subscription_disable(actor=officer, subscription=subscription, reason="x")
+    assert delivery_attempt(delivery_id=delivery.pk) == "skipped"
+    assert run_due(monkeypatch, timezone.now()) == 0
+    assert services.subscription_enable(actor=officer, subscription=subscription)
+    assert run_due(monkeypatch, timezone.now()) == 1
+    assert len(receiver.accepted) == 1
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {
+        "webhooks.subscription.disabled",
+        "webhooks.subscription.enabled",
+    } <= actions
