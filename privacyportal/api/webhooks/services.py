@@ -330,9 +330,10 @@ def deliveries_dispatch_due(*, now: Any = None, limit: int = DISPATCH_BATCH) -> 
 def delivery_redeliver(*, actor: Any, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send an event again as a new delivery (same event id, its own log)."""
     with transaction.atomic():
-        sub = WebhookSubscription.objects.select_for_update().get(
-            pk=delivery.subscription_id
-        )
+        # No row lock: FOR UPDATE here, then the audit chain lock, would
+        # deadlock with a service that holds the chain lock and inserts a
+        # delivery (its foreign key takes a share lock on this row).
+        sub = WebhookSubscription.objects.get(pk=delivery.subscription_id)
         if not sub.active:
             raise WebhookError(
                 f"{sub.name} is disabled: enable it before sending events again."
