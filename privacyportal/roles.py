@@ -27,6 +27,7 @@ PORTAL_APPS = (
     "disclosures_app",
     "incidents_app",  # Officers manage; Analysts and Auditors view
     "complaints_app",
+    "webhooks",  # Officers manage subscriptions; others view the delivery log
     "django_celery_beat",
 )
 # Models that set policy: only Privacy Officers change them.
@@ -53,6 +54,10 @@ POLICY_MODELS = {
     "complaints_app.supervisoryauthority",
     "incidents_app.affectedperson",
     "incidents_app.noticerun",
+    # Where the portal sends events, and sending them again.
+    "webhooks.webhooksubscription",
+    "webhooks.webhookdelivery",
+    "webhooks.webhookattempt",
 }
 # Single permissions of other models that only Privacy Officers hold: uploading
 # a customer's recordings (the upload page checks add_recording).

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "disclosures_app",
     "incidents_app",
     "complaints_app",
+    "privacyportal.api.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -391,6 +392,18 @@ RETENTION_MASTER_KEY = config.secret(
 RETENTION_BATCH_SIZE = config.integer("RETENTION_BATCH_SIZE", 2000, minimum=1)
 # Days before a change that shortens retention takes effect.
 RETENTION_GRACE_DAYS = config.integer("RETENTION_GRACE_DAYS", 7)
+
+# --- Outgoing webhooks (privacyportal.api.webhooks) ------------------------------
+# Plain http:// endpoints: development only (the signature is no secrecy).
+WEBHOOK_ALLOW_HTTP = config.boolean("WEBHOOK_ALLOW_HTTP", DEBUG)
+# Endpoints on loopback/private/link-local addresses (a receiver on this host, in
+# tests or development). Off unless set: in production it would be an SSRF hole.
+WEBHOOK_ALLOW_PRIVATE = config.boolean("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_CONNECT_TIMEOUT = config.integer("WEBHOOK_CONNECT_TIMEOUT", 5, minimum=1)
+WEBHOOK_READ_TIMEOUT = config.integer("WEBHOOK_READ_TIMEOUT", 10, minimum=1)
+# A subscription is disabled (and the Privacy Officers e-mailed) once this many
+# deliveries in a row have used up every retry (about 24 hours each).
+WEBHOOK_DISABLE_AFTER = config.integer("WEBHOOK_DISABLE_AFTER", 3, minimum=1)
 
 # --- Logging ---------------------------------------------------------------------
 # Secret link tokens never reach a log: Django logs the path of every 4xx/5xx.

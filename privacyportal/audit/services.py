@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +31,12 @@ from django.utils import timezone
 from privacyportal.audit.models import AuditEvent
 
 GENESIS = "0" * 64
+# Called as subscriber(event) right after an event is written, inside the
+# transaction that wrote it (so what a subscriber records exists iff the event
+# committed); a subscriber sends nothing itself but uses transaction.on_commit.
+# Layers above register theirs in AppConfig.ready() (outgoing webhooks), so the
+# services below never import them.
+SUBSCRIBERS: list[Callable[[AuditEvent], None]] = []
 # Arbitrary constant naming the audit append lock in pg_advisory_xact_lock.
 _LOCK_KEY = 0x5052_4956_4155
 
@@ -150,6 +156,8 @@ def record(
         )
         event.hash = event_hash(event)
         event.save(force_insert=True)
+        for subscriber in SUBSCRIBERS:
+            subscriber(event)
     return event
 
 

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: signed POSTs to subscribers when audited events happen."""
