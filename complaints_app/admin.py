@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from complaints_app import authorities, services
+from complaints_app.forms import ComplaintRuleForm
 from complaints_app.models import (
     Complaint,
     ComplaintRule,
@@ -518,6 +519,7 @@ class SupervisoryAuthorityAdmin(_AuditedAdmin):
 @admin.register(ComplaintRule)
 class ComplaintRuleAdmin(_AuditedAdmin):
     action_code = "complaints.rule.changed"
+    form = ComplaintRuleForm
     list_display = ("name", "where", "in_force", "ack_days", "resolution_days")
     fields = (
         "code",

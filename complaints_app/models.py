@@ -55,7 +55,7 @@ class ComplaintRule(EffectiveDatedRule):
 
     def clean(self) -> None:
         if not isinstance(self.jurisdictions, list) or not self.jurisdictions:
-            raise ValidationError({"jurisdictions": 'A list of codes, e.g. ["UK"].'})
+            raise ValidationError({"jurisdictions": "Choose where this rule applies."})
         for code in self.jurisdictions:
             validate_jurisdiction_code(str(code))
         self.jurisdictions = [str(code).strip().upper() for code in self.jurisdictions]

@@ -21,7 +21,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from incidents_app import clocks, notices, services
-from incidents_app.forms import DecisionForm, IncidentForm, NotifiedForm
+from incidents_app.forms import (
+    AuthorityNoticeRuleForm,
+    DecisionForm,
+    IncidentForm,
+    NotifiedForm,
+    StateNoticeRuleForm,
+)
 from incidents_app.models import (
     AuthorityNoticeRule,
     CompromiseReport,
@@ -429,7 +435,8 @@ class NoticeRuleAdmin(admin.ModelAdmin):
     """Versions of a notice period: added and edited, audited, never deleted.
 
     A version's first day is fixed once saved: a change of law is a new version
-    starting that day, with the old one ended the day before.
+    starting that day, with the old one ended the day before. Once an incident
+    was counted under a version, its period is fixed too (the forms).
     """
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
@@ -445,6 +452,7 @@ class NoticeRuleAdmin(admin.ModelAdmin):
 
 @admin.register(StateNoticeRule)
 class StateNoticeRuleAdmin(NoticeRuleAdmin):
+    form = StateNoticeRuleForm
     list_display = ("state_name", "in_force", "days", "verified_by_counsel", "notes")
     list_filter = ("verified_by_counsel",)
     search_fields = ("state",)
@@ -469,6 +477,7 @@ class StateNoticeRuleAdmin(NoticeRuleAdmin):
 
 @admin.register(AuthorityNoticeRule)
 class AuthorityNoticeRuleAdmin(NoticeRuleAdmin):
+    form = AuthorityNoticeRuleForm
     list_display = ("name", "where", "in_force", "period")
     fields = (
         "code",

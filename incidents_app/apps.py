@@ -21,7 +21,7 @@ class IncidentsConfig(AppConfig):
             "incidents_reminder", "Reminder: notify the authority of a breach"
         )
         emailtitles.register(
-            "incidents_overdue", "Overdue: the authority was not notified in 72 hours"
+            "incidents_overdue", "Overdue: the authority was not notified in time"
         )
         mail.register_minter(services.COMPROMISE_MINTER, services.compromise_link_mint)
         for template, title in EMAIL_TITLES.items():
@@ -71,9 +71,10 @@ SENTENCES = {
     "incidents.incident.decided": "Risk assessed and notification decided",
     "incidents.incident.authority_notified": "Supervisory authority notified",
     "incidents.incident.closed": "Incident closed",
-    "incidents.incident.reminded": "Privacy Officers reminded of the 72-hour deadline",
-    "incidents.incident.overdue": "72 hours passed without notifying the authority: "
-    "Privacy Officers alerted",
+    "incidents.incident.reminded": "Privacy Officers reminded of the deadline to "
+    "notify the authority",
+    "incidents.incident.overdue": "The notice period passed without notifying the "
+    "authority: Privacy Officers alerted",
     "incidents.state_rule.created": "US state notice period added",
     "incidents.state_rule.updated": "US state notice period changed",
     "incidents.authority_rule.created": "Authority notice period added",

@@ -21,7 +21,8 @@ from privacyportal.rules import covers
 
 # Where no notice-period rule is in force at all: Art. 33(1)'s own figure.
 AUTHORITY_HOURS = 72
-REMINDER_HOURS = (24, 48, 66)
+# The last reminder comes this many hours before the deadline (66 of 72).
+LAST_REMINDER_BEFORE = 6
 
 # Every incident row shown (the register, the admin list) needs the period, which
 # changes once in years: the few versions are read from the shared cache,
@@ -38,18 +39,26 @@ class AuthorityPeriod:
     effective_to: date | None
 
 
-def authority_hours(
+def counted_under(
     periods: Iterable[AuthorityPeriod], day: date, jurisdictions: Sequence[str]
-) -> int:
-    """The hours in force on ``day`` for the people affected.
+) -> list[AuthorityPeriod]:
+    """The periods an incident's hours are chosen from (the shortest wins).
 
-    The shortest period of the laws naming where they live; where none does
-    (only US states, or not yet known), the shortest period in force, since the
+    Those in force on ``day`` naming where the people affected live; where none
+    does (only US states, or not yet known), every period in force, since the
     register does not yet say which authority is competent.
     """
     current = [p for p in periods if covers(p.effective_from, p.effective_to, day)]
-    named = [p.hours for p in current if set(p.jurisdictions) & set(jurisdictions)]
-    return min(named or [p.hours for p in current] or [AUTHORITY_HOURS])
+    named = [p for p in current if set(p.jurisdictions) & set(jurisdictions)]
+    return named or current
+
+
+def authority_hours(
+    periods: Iterable[AuthorityPeriod], day: date, jurisdictions: Sequence[str]
+) -> int:
+    """The hours in force on ``day`` for the people affected (see counted_under)."""
+    chosen = counted_under(periods, day, jurisdictions)
+    return min([p.hours for p in chosen] or [AUTHORITY_HOURS])
 
 
 def authority_periods() -> list[AuthorityPeriod]:
@@ -85,10 +94,41 @@ def authority_due(aware_at: datetime, hours: int = AUTHORITY_HOURS) -> datetime:
     return aware_at.astimezone(UTC) + timedelta(hours=hours)
 
 
-def reminder_due(aware_at: datetime, now: datetime) -> int:
-    """The latest reminder stage reached at ``now`` (24, 48, 66), or 0 for none."""
+def reminder_hours(hours: int) -> tuple[int, ...]:
+    """When to remind, in whole elapsed hours, for a period of ``hours``.
+
+    A third and two thirds of the period (rounded down) and LAST_REMINDER_BEFORE
+    hours before its end: 24, 48, 66 for 72 hours; 32, 64, 90 for 96. Where the
+    last would not come after the second (periods under 19 hours) it falls
+    halfway between the second and the end (rounded down). The points stay
+    increasing, after awareness and before the end; those that cannot (periods
+    under 4 hours) are left out: 3 hours gives 1, 2; 1 hour gives none.
+    """
+    first, second = hours // 3, 2 * hours // 3
+    last = hours - LAST_REMINDER_BEFORE
+    if last <= second:
+        last = (second + hours) // 2
+    points: list[int] = []
+    for point in (first, second, last):
+        if 0 < point < hours and (not points or point > points[-1]):
+            points.append(point)
+    return tuple(points)
+
+
+def first_alert_hours(periods: Iterable[AuthorityPeriod]) -> int:
+    """The fewest elapsed hours after which an incident counted under any of
+    ``periods`` (or none: AUTHORITY_HOURS) is due a reminder or an alert."""
+    hours = {p.hours for p in periods} | {AUTHORITY_HOURS}
+    return min((reminder_hours(h) or (h,))[0] for h in hours)
+
+
+def reminder_due(
+    aware_at: datetime, now: datetime, hours: int = AUTHORITY_HOURS
+) -> int:
+    """The latest reminder point reached at ``now`` for a period of ``hours``
+    (24, 48 or 66 for 72 hours), or 0 for none."""
     elapsed = now.astimezone(UTC) - aware_at.astimezone(UTC)
-    reached = [h for h in REMINDER_HOURS if elapsed >= timedelta(hours=h)]
+    reached = [h for h in reminder_hours(hours) if elapsed >= timedelta(hours=h)]
     return reached[-1] if reached else 0
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from django import forms
 from django.utils import timezone
 
-from incidents_app.models import Incident
+from incidents_app import services
+from incidents_app.models import AuthorityNoticeRule, Incident, StateNoticeRule
+from privacyportal.formfields import CodeListField, freeze, https_urls
 from privacyportal.registry import registry
 from requests_app.jurisdictions import US_STATES
 
@@ -131,8 +134,73 @@ class NotifiedForm(forms.Form):
         label="The authority's reference", required=False, max_length=100
     )
     late_reason = forms.CharField(
-        label="Reason for notifying after 72 hours",
+        label="Reason for notifying late",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when the 72 hours have passed (Art. 33(1)).",
+        help_text="Required when the notice period has passed (Art. 33(1)).",
     )
+
+
+class NoticeRuleForm(forms.ModelForm):
+    """A version of a notice period, checked as the service will check it.
+
+    Once an incident was counted under the version, the fields that decide its
+    dates (``services.*_FROZEN``) are shown but cannot change; any change the
+    service refuses is a message on the page and saves nothing.
+    """
+
+    frozen: ClassVar[dict[str, str]]
+    counted: ClassVar[Callable[[Any], list[services.Counted]]]
+    check: ClassVar[Callable[[Any], None]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            return
+        counted = type(self).counted(self.instance)
+        if counted:
+            why = (
+                f"Fixed: {services.counted_words(counted)}. For a change of law, "
+                "end this version and add a new one from a later day."
+            )
+            freeze(self, self.frozen, why)
+
+    def _post_clean(self) -> None:
+        # Only here does the instance carry the posted values (Django's own
+        # model validation runs here too: dates in order, no overlap).
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            type(self).check(self.instance)
+        except services.IncidentRefused as refusal:
+            self.add_error(None, str(refusal))
+
+
+class StateNoticeRuleForm(NoticeRuleForm):
+    frozen = services.STATE_FROZEN
+    counted = staticmethod(services.state_rule_counted)
+    check = staticmethod(services.state_rule_check)
+
+    class Meta:
+        model = StateNoticeRule
+        fields = ("state", "effective_from", "effective_to", "days", "notes")
+
+
+class AuthorityNoticeRuleForm(NoticeRuleForm):
+    frozen = services.AUTHORITY_FROZEN
+    counted = staticmethod(services.authority_rule_counted)
+    check = staticmethod(services.authority_rule_check)
+
+    jurisdictions = CodeListField(
+        label="Where the people affected live",
+        choices=jurisdiction_choices(),
+        plural="places",
+        help_text="The period applies to incidents affecting people who live here.",
+    )
+
+    class Meta:
+        model = AuthorityNoticeRule
+        formfield_callback = https_urls
+        fields = ("code", "name", "jurisdictions", "effective_from", "effective_to")
+        fields += ("hours", "source_citation", "source_url")

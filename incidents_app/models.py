@@ -74,7 +74,7 @@ class Incident(models.Model):
     became_aware_at = models.DateTimeField(
         "became aware at",
         help_text="When the company became reasonably certain a breach happened; "
-        "the 72 hours to notify the authority run from here.",
+        "the hours to notify the authority (72 under the GDPR) run from here.",
     )
     occurred_from = models.DateTimeField(null=True, blank=True)
     occurred_to = models.DateTimeField(null=True, blank=True)
@@ -124,9 +124,10 @@ class Incident(models.Model):
     authority_reference = models.CharField(
         "authority's reference", max_length=100, blank=True
     )
-    late_reason = models.TextField("reason for notifying after 72 hours", blank=True)
+    late_reason = models.TextField("reason for notifying late", blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    # The last reminder stage (24, 48, 66 hours) claimed by the scan; 0 = none.
+    # The last reminder point (elapsed hours, clocks.reminder_hours) claimed by
+    # the scan; 0 = none.
     reminded_hours = models.PositiveSmallIntegerField(default=0, editable=False)
     escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -246,8 +247,12 @@ class AuthorityNoticeRule(EffectiveDatedRule):
 
     def clean(self) -> None:
         if not isinstance(self.jurisdictions, list) or not self.jurisdictions:
-            raise ValidationError({"jurisdictions": 'A list of codes, e.g. ["EU"].'})
+            raise ValidationError(
+                {"jurisdictions": "Choose where the people affected live."}
+            )
         self.jurisdictions = [str(code).strip().upper() for code in self.jurisdictions]
+        if self.hours is not None and self.hours < 1:
+            raise ValidationError({"hours": "A period of at least one hour."})
         super().clean()
 
 

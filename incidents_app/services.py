@@ -5,18 +5,20 @@ Invariants kept here:
 - a status changes only through a conditional UPDATE from the expected state
   (open -> assessed | not notifiable; open | assessed -> notified;
   notified | not notifiable -> closed); a refused change changes nothing;
-- a notification made more than 72 elapsed hours after awareness is recorded only
-  with its reason (Art. 33(1));
-- each reminder stage (24, 48, 66 hours) and the overdue escalation is claimed
-  once by a conditional UPDATE and e-mailed under an outbox key, so a scan run
-  twice, or delivered twice, sends nothing twice;
+- a notification made after the notice period in force (72 elapsed hours under
+  the GDPR) is recorded only with its reason (Art. 33(1));
+- each reminder point (a third and two thirds of the period and 6 hours before
+  its end: 24, 48, 66 for 72 hours; clocks.reminder_hours) and the overdue
+  escalation is claimed once by a conditional UPDATE and e-mailed under an
+  outbox key, so a scan run twice, or delivered twice, sends nothing twice;
 - every change writes an AuditEvent in the same transaction.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -35,7 +37,7 @@ from incidents_app.models import (
 )
 from privacyportal import audit, mail
 from privacyportal.audit.services import Actor
-from privacyportal.rules import EffectiveDatedRule
+from privacyportal.rules import EffectiveDatedRule, covers
 from requests_app.services.common import (
     LinkInvalid,
     email_staff,
@@ -162,7 +164,7 @@ def incident_mark_notified(
 ) -> Incident:
     """Record that the supervisory authority was notified.
 
-    A notification after the 72 hours needs its reason (Art. 33(1)); without
+    A notification after the notice period needs its reason (Art. 33(1)); without
     one nothing changes. The time cannot be in the future or before awareness.
     """
     now = timezone.now()
@@ -221,12 +223,17 @@ def state_rule_save(
 ) -> StateNoticeRule:
     """Add or change a version of a state's notice period (Privacy Officers).
 
-    The form has run the rule's clean() (no overlapping versions); the audit
-    event holds the period and its dates.
+    The form has run the rule's clean() (no overlapping versions). Refused, with
+    nothing saved, where state_rule_check refuses; the audit event holds the
+    period and its dates.
     """
     rule.state = rule.state.strip().upper()
     data = {"state": rule.state, "days": rule.days}
-    _rule_save(actor, rule, "incidents.state_rule", data, fields)
+    with transaction.atomic():
+        # One editor of a state's versions at a time: the check reads them all.
+        list(StateNoticeRule.objects.select_for_update().filter(state=rule.state))
+        state_rule_check(rule)
+        _rule_save(actor, rule, "incidents.state_rule", data, fields)
     return rule
 
 
@@ -235,12 +242,16 @@ def authority_rule_save(
 ) -> AuthorityNoticeRule:
     """Add or change a version of the authority notice period (Privacy Officers).
 
-    Incidents' deadlines are read from these rows (through a cache dropped here
-    and at commit), so a change applies to every incident whose day of
-    awareness the version covers.
+    Refused, with nothing saved, where authority_rule_check refuses. Incidents'
+    deadlines are read from these rows (through a cache dropped here and at
+    commit).
     """
     data = {"code": rule.code, "hours": rule.hours, "jurisdictions": rule.jurisdictions}
-    _rule_save(actor, rule, "incidents.authority_rule", data, fields)
+    with transaction.atomic():
+        # One editor of the periods at a time: the check reads all of them.
+        list(AuthorityNoticeRule.objects.select_for_update().order_by("pk"))
+        authority_rule_check(rule)
+        _rule_save(actor, rule, "incidents.authority_rule", data, fields)
     clocks.authority_periods_forget()
     return rule
 
@@ -263,12 +274,181 @@ def _rule_save(
         )
 
 
+# --- notice periods already counted: frozen -------------------------------------
+# An incident keeps the period of the version in force on its day of awareness.
+# Once one was counted under a version, the version's period and whom it applies
+# to are fixed, and no save may move any incident's deadline: a change of law is
+# a new version starting after the incidents already counted.
+
+# The fields of a version that decide an incident's dates, in staff's words.
+STATE_FROZEN = {"state": "state", "effective_from": "first day", "days": "days"}
+AUTHORITY_FROZEN = {
+    "jurisdictions": "where the people affected live",
+    "effective_from": "first day",
+    "hours": "hours",
+}
+
+
+@dataclass(frozen=True)
+class Counted:
+    """An incident as the notice periods see it."""
+
+    reference: str
+    day: date  # the portal-local day of awareness
+    jurisdictions: list[str]
+
+
+def _incidents_aware(first: date, last: date | None) -> list[Counted]:
+    """Incidents whose day of awareness lies in [first, last], oldest first."""
+    # A day's margin either side: the local day is computed below, not in SQL.
+    edge = datetime.combine(first - timedelta(days=1), time(), tzinfo=UTC)
+    rows = Incident.objects.filter(became_aware_at__gte=edge)
+    if last is not None:
+        end = datetime.combine(last + timedelta(days=2), time(), tzinfo=UTC)
+        rows = rows.filter(became_aware_at__lt=end)
+    found = (
+        Counted(ref, timezone.localdate(at), where or [])
+        for ref, at, where in rows.order_by("became_aware_at").values_list(
+            "reference", "became_aware_at", "jurisdictions"
+        )
+    )
+    return [c for c in found if covers(first, last, c.day)]
+
+
+def _span(*rules: EffectiveDatedRule | None) -> tuple[date, date | None]:
+    """The days any of ``rules`` covers (an open end stays open)."""
+    dated = [r for r in rules if r is not None]
+    ends = [r.effective_to for r in dated]
+    last = None if None in ends else max(ends)
+    return min(r.effective_from for r in dated), last
+
+
+def _stored(rule: EffectiveDatedRule) -> Any:
+    return type(rule).objects.filter(pk=rule.pk).first() if rule.pk else None
+
+
+def state_rule_counted(rule: StateNoticeRule) -> list[Counted]:
+    """Incidents counted under the saved version ``rule`` (aware while in force,
+    people affected in its state)."""
+    code = f"US-{rule.state}"
+    rows = _incidents_aware(rule.effective_from, rule.effective_to)
+    return [c for c in rows if code in c.jurisdictions]
+
+
+def _state_days(versions: list[StateNoticeRule], state: str, day: date) -> int | None:
+    return next(
+        (v.days for v in versions if v.state == state and v.in_force(day)), None
+    )
+
+
+def state_rule_check(rule: StateNoticeRule) -> None:
+    """Refuse (IncidentRefused) a version, new or changed, that would change a
+    date already counted: a counted version's fields in STATE_FROZEN, its end
+    before its last incident, or any incident's number of days."""
+    stored = _stored(rule)
+    counted = state_rule_counted(stored) if stored else []
+    _refuse_frozen(rule, stored, counted, STATE_FROZEN)
+    states = {rule.state, stored.state if stored else rule.state}
+    others = list(StateNoticeRule.objects.filter(state__in=states).exclude(pk=rule.pk))
+    before, after = [*others, *filter(None, [stored])], [*others, rule]
+    for incident in _incidents_aware(*_span(rule, stored)):
+        for state in states:
+            if f"US-{state}" not in incident.jurisdictions:
+                continue
+            if _state_days(before, state, incident.day) != _state_days(
+                after, state, incident.day
+            ):
+                _refuse_moved(rule, incident)
+
+
+def _period(rule: AuthorityNoticeRule) -> clocks.AuthorityPeriod:
+    return clocks.AuthorityPeriod(
+        tuple(rule.jurisdictions), rule.hours, rule.effective_from, rule.effective_to
+    )
+
+
+def authority_rule_counted(rule: AuthorityNoticeRule) -> list[Counted]:
+    """Incidents whose hours were chosen from the saved version ``rule``."""
+    periods = [_period(r) for r in AuthorityNoticeRule.objects.all()]
+    mine = _period(rule)
+    rows = _incidents_aware(rule.effective_from, rule.effective_to)
+    return [
+        c for c in rows if mine in clocks.counted_under(periods, c.day, c.jurisdictions)
+    ]
+
+
+def authority_rule_check(rule: AuthorityNoticeRule) -> None:
+    """Refuse (IncidentRefused) a version, new or changed, that would change a
+    deadline already counted: a counted version's fields in AUTHORITY_FROZEN,
+    its end before its last incident, or any incident's hours."""
+    stored = _stored(rule)
+    counted = authority_rule_counted(stored) if stored else []
+    _refuse_frozen(rule, stored, counted, AUTHORITY_FROZEN)
+    others = [_period(r) for r in AuthorityNoticeRule.objects.exclude(pk=rule.pk)]
+    before = [*others, *([_period(stored)] if stored else [])]
+    after = [*others, _period(rule)]
+    for incident in _incidents_aware(*_span(rule, stored)):
+        where = incident.jurisdictions
+        if clocks.authority_hours(before, incident.day, where) != (
+            clocks.authority_hours(after, incident.day, where)
+        ):
+            _refuse_moved(rule, incident)
+
+
+def _refuse_frozen(
+    rule: Any, stored: Any, counted: list[Counted], frozen: dict[str, str]
+) -> None:
+    if not counted:
+        return
+    changed = [
+        words
+        for name, words in frozen.items()
+        if _comparable(getattr(rule, name)) != _comparable(getattr(stored, name))
+    ]
+    last = counted[-1]
+    under = counted_words(counted)
+    if changed:
+        raise IncidentRefused(
+            f"{stored}: {under}, so its {' and '.join(changed)} can no longer "
+            "change. For a change of law, end this version and add a new one "
+            f"from a day after {last.day:%-d %b %Y}."
+        )
+    if rule.effective_to is not None and rule.effective_to < last.day:
+        raise IncidentRefused(
+            f"{stored}: {last.reference} became known on {last.day:%-d %b %Y} and "
+            "was counted under this version, so it cannot end before that day."
+        )
+
+
+def _comparable(value: Any) -> Any:
+    # A list of codes chosen in another order is the same list.
+    return sorted(value) if isinstance(value, list) else value
+
+
+def counted_words(counted: list[Counted]) -> str:
+    """'INC-2026-0001 was counted under this version', '3 incidents (...) were'."""
+    if len(counted) == 1:
+        return f"{counted[0].reference} was counted under this version"
+    shown = ", ".join(c.reference for c in counted[:3])
+    more = ", ..." if len(counted) > 3 else ""
+    return f"{len(counted)} incidents ({shown}{more}) were counted under this version"
+
+
+def _refuse_moved(rule: Any, incident: Counted) -> None:
+    raise IncidentRefused(
+        f"{rule}: this would change the period of {incident.reference}, which "
+        f"became known on {incident.day:%-d %b %Y}. An incident keeps the period "
+        "it was counted under: start the new version after that day."
+    )
+
+
 # --- the clock scan ---------------------------------------------------------------
 
 
 def _context(incident: Incident, now: datetime) -> dict:
     due = incident.authority_due_at
     return {
+        "period": incident.authority_hours,
         "reference": incident.reference,
         "title": incident.title,
         "aware_at": f"{timezone.localtime(incident.became_aware_at):%d %b %Y %H:%M %Z}",
@@ -280,7 +460,8 @@ def _context(incident: Incident, now: datetime) -> dict:
 
 
 def _remind(incident: Incident, now: datetime) -> int:
-    stage = clocks.reminder_due(incident.became_aware_at, now)
+    period = incident.authority_hours
+    stage = clocks.reminder_due(incident.became_aware_at, now, period)
     if stage <= incident.reminded_hours:
         return 0
     with transaction.atomic():
@@ -300,7 +481,7 @@ def _remind(incident: Incident, now: datetime) -> int:
             "incidents.incident.reminded",
             actor=None,
             target=incident,
-            data={"reference": incident.reference, "hours": stage},
+            data={"reference": incident.reference, "hours": stage, "period": period},
         )
     return 1
 
@@ -324,7 +505,7 @@ def _escalate(incident: Incident, now: datetime) -> int:
             "incidents.incident.overdue",
             actor=None,
             target=incident,
-            data={"reference": incident.reference},
+            data={"reference": incident.reference, "period": incident.authority_hours},
         )
     return 1
 
@@ -332,12 +513,14 @@ def _escalate(incident: Incident, now: datetime) -> int:
 def incidents_scan(*, now: datetime | None = None) -> dict[str, int]:
     """Send due reminders and overdue escalations for incidents not yet notified.
 
-    Only the latest stage reached is sent (a scan that resumes after 50 hours
-    sends the 48-hour reminder, not the 24-hour one as well).
+    Only the latest point reached is sent (a scan that resumes after 50 hours of
+    a 72-hour period sends the 48-hour reminder, not the 24-hour one as well).
+    Each incident's points follow the period it is counted under.
     """
     now = now or timezone.now()
     counts = {"reminded": 0, "escalated": 0}
-    earliest = now - timedelta(hours=clocks.REMINDER_HOURS[0])
+    first = clocks.first_alert_hours(clocks.authority_periods())
+    earliest = now - timedelta(hours=first)
     for incident in Incident.objects.awaiting_authority().filter(
         became_aware_at__lte=earliest
     ):
@@ -532,7 +715,7 @@ def _incident_description(report: CompromiseReport) -> str:
 def compromise_incident_open(*, actor: Any, report: CompromiseReport) -> Incident:
     """Open an Incident from a confirmed report (once), aware since confirmation.
 
-    The 72 hours run from when the company could first read the report, its
+    The notice period runs from when the company could first read the report, its
     confirmation, not from when staff get round to it.
     """
     with transaction.atomic():

@@ -72,11 +72,14 @@ JOBS: list[Job] = [
         "dashboard's charts (and any day not counted yet).",
     ),
     Job(
+        # The name is the beat entry's key on installed portals: kept as it was.
         "Incidents: 72-hour reminders",
         "incidents_app.tasks.incidents_scan_task",
         5,
-        "Reminds the Privacy Officers at 24, 48 and 66 hours after a breach became "
-        "known, and alerts them once at 72 hours, until the authority is notified "
+        "Reminds the Privacy Officers a third and two thirds into the notice "
+        "period and 6 hours before its end (24, 48 and 66 hours of 72) after a "
+        "breach became known, and alerts them once when it ends, until the "
+        "authority is notified "
         "or the incident is decided not notifiable.",
     ),
     Job(

@@ -29,7 +29,12 @@ from requests_app import (
     services,
     timeline,
 )
-from requests_app.forms import clean_residence, residence_fields, single_line
+from requests_app.forms import (
+    DeadlineRuleForm,
+    clean_residence,
+    residence_fields,
+    single_line,
+)
 from requests_app.fulfilment import rectification
 from requests_app.fulfilment.external_sql import ERASE_MODES, redact_url
 from requests_app.fulfilment.receipt import receipt_download
@@ -803,6 +808,7 @@ class AuditedPolicyAdmin(admin.ModelAdmin):
 @admin.register(DeadlineRule)
 class DeadlineRuleAdmin(AuditedPolicyAdmin):
     list_display = ("name", "applies_to", "in_force", "period", "open_requests")
+    form = DeadlineRuleForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="Applies to")
@@ -826,7 +832,9 @@ class DeadlineRuleAdmin(AuditedPolicyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
         if obj is not None and rule_versions.in_use(obj):
-            return (*rule_versions.TIMING_FIELDS, "versions")
+            # The form freezes the jurisdictions itself, showing their names.
+            timing = [f for f in rule_versions.TIMING_FIELDS if f != "jurisdictions"]
+            return (*timing, "versions")
         return ("versions",) if obj is not None else ()
 
     @admin.display(description="In force")

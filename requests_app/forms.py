@@ -12,14 +12,17 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from privacyportal.formfields import CodeListField, freeze, https_urls
+from requests_app import rule_versions
 from requests_app.fulfilment.rectification import field_choices
 from requests_app.jurisdictions import (
     CA_PROVINCES,
     COUNTRY_CODES,
     US_STATES,
+    known_codes,
     residence,
 )
-from requests_app.models import PrivacyRequest
+from requests_app.models import DeadlineRule, PrivacyRequest
 
 DETAILS_MAX = 5000
 
@@ -371,3 +374,29 @@ class CorrectionForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["field"].choices = field_choices()
+
+
+def jurisdictions_field(**kwargs: Any) -> CodeListField:
+    """Where a rule applies, chosen by name from the codes requests carry."""
+    kwargs.setdefault("label", "Applies to")
+    return CodeListField(choices=known_codes(), plural="jurisdictions", **kwargs)
+
+
+class DeadlineRuleForm(forms.ModelForm):
+    """A deadline rule version; where it applies is fixed once it has requests
+    (the admin makes the other timing fields read-only)."""
+
+    jurisdictions = jurisdictions_field(
+        required=False, help_text="None for the company policy, which applies to all."
+    )
+
+    class Meta:
+        model = DeadlineRule
+        formfield_callback = https_urls
+        fields = "__all__"  # noqa: DJ007 (the admin names the fields it shows)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if rule_versions.in_use(self.instance):
+            why = "Fixed: this version has requests."
+            freeze(self, ["jurisdictions"], why)

@@ -116,3 +116,27 @@ def test_analyst_cannot_edit_authorities_or_rules():
         perm = Permission.objects.get(codename=codename)
         assert not roles.allowed(roles.PRIVACY_ANALYST, perm)
         assert roles.allowed(roles.PRIVACY_OFFICER, perm)
+
+
+def test_complaint_rule_jurisdictions_are_chosen_and_listed_by_name(officer_client):
+    from complaints_app.models import ComplaintRule
+
+    url = "/admin/complaints_app/complaintrule/"
+    post = {
+        "code": "test-law",
+        "name": "A test law",
+        "jurisdictions": ["US-CA", "UK"],
+        "effective_from": "2026-01-01",
+        "ack_days": "10",
+    }
+    form = officer_client.get(f"{url}add/").content.decode()
+    assert '<option value="US-CA">US: California</option>' in form
+    assert officer_client.post(f"{url}add/", post).status_code == 302
+    rule = ComplaintRule.objects.get(code="test-law")
+    assert rule.jurisdictions == ["UK", "US-CA"]
+    listing = officer_client.get(url).content.decode()
+    assert "United Kingdom, California (US)" in listing
+    assert '["UK"' not in listing
+    empty = {**post, "code": "x", "jurisdictions": []}
+    refused = officer_client.post(f"{url}add/", empty)
+    assert "This field is required." in refused.content.decode()

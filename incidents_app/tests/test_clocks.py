@@ -62,3 +62,40 @@ def test_state_without_a_rule_has_no_fixed_date():
         ("Colorado", date(2026, 5, 31)),
         ("New York", None),
     ]
+
+
+def test_a_72_hour_period_reminds_at_24_48_and_66_hours():
+    assert clocks.reminder_hours(72) == (24, 48, 66)
+
+
+def test_a_96_hour_period_reminds_at_32_64_and_90_hours():
+    aware = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+    assert clocks.reminder_hours(96) == (32, 64, 90)
+    assert clocks.reminder_due(aware, aware + timedelta(hours=31), 96) == 0
+    assert clocks.reminder_due(aware, aware + timedelta(hours=65), 96) == 64
+    assert clocks.reminder_due(aware, aware + timedelta(hours=95), 96) == 90
+
+
+def test_short_periods_remind_in_order_before_the_deadline():
+    # The last reminder would not follow the second: halfway to the end instead.
+    assert clocks.reminder_hours(18) == (6, 12, 15)
+    assert clocks.reminder_hours(6) == (2, 4, 5)
+    assert clocks.reminder_hours(4) == (1, 2, 3)
+    # Too short for three distinct whole hours: the ones that fit.
+    assert clocks.reminder_hours(3) == (1, 2)
+    assert clocks.reminder_hours(1) == ()
+    for hours in range(1, 400):
+        points = clocks.reminder_hours(hours)
+        assert list(points) == sorted(set(points)), hours
+        assert all(0 < point < hours for point in points), hours
+
+
+def test_the_scan_looks_as_early_as_the_shortest_period_needs():
+    day = date(2026, 1, 1)
+    eu = clocks.AuthorityPeriod(("EU",), 72, day, None)
+    short = clocks.AuthorityPeriod(("UK",), 12, day, None)
+    assert clocks.first_alert_hours([eu]) == 24
+    assert clocks.first_alert_hours([eu, short]) == 4
+    # One hour has no reminders: the scan must still see it for the alert.
+    one_hour = clocks.AuthorityPeriod(("UK",), 1, day, None)
+    assert clocks.first_alert_hours([eu, one_hour]) == 1

@@ -222,7 +222,7 @@ def test_deadline_rules_are_seeded_and_edits_audited(client, officer):
         {
             "code": "lgpd",
             "name": rule.name,
-            "jurisdictions": '["BR"]',
+            "jurisdictions": ["BR"],
             "effective_from": "2020-09-18",
             "unit": "days",
             "amount": "20",

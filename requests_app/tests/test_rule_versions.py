@@ -375,6 +375,47 @@ def test_a_version_with_requests_keeps_its_timing_in_the_admin(client, officer):
     rule.refresh_from_db()
     assert rule.name == "Switzerland FADP (renamed)"
     assert (rule.amount, rule.effective_from) == (30, date(2023, 9, 1))
+    assert rule.jurisdictions == ["CH"]  # not posted: kept, not emptied
+
+
+def test_rule_page_chooses_jurisdictions_by_name_never_as_json(client, officer):
+    rule = DeadlineRule.objects.get(code="gdpr")
+    client.force_login(officer)
+    url = f"/admin/requests_app/deadlinerule/{rule.pk}/change/"
+    page = client.get(url).content.decode()
+    assert '<option value="EU" selected>EU / EEA</option>' in page
+    assert "selectfilter" in page  # the two-box chooser with its search
+    assert '["EU"]' not in page
+    post = {
+        "code": "gdpr",
+        "name": rule.name,
+        "jurisdictions": ["UK", "EU"],
+        "effective_from": "2018-05-25",
+        "unit": rule.unit,
+        "amount": rule.amount,
+        "calendar": rule.calendar,
+        "extension_unit": rule.extension_unit,
+        "extension_amount": rule.extension_amount,
+    }
+    assert client.post(url, post).status_code == 302
+    rule.refresh_from_db()
+    assert rule.jurisdictions == ["EU", "UK"]  # in the list's order
+    refused = client.post(url, {**post, "jurisdictions": ["DE"]})
+    assert "Select a valid choice" in refused.content.decode()
+
+
+def test_a_version_with_requests_shows_its_jurisdictions_fixed_by_name(client, officer):
+    filed_on(date(2026, 3, 2), country="CH")
+    rule = DeadlineRule.objects.get(code="ch-fadp")
+    client.force_login(officer)
+    url = f"/admin/requests_app/deadlinerule/{rule.pk}/change/"
+    page = client.get(url).content.decode()
+    assert '<div class="readonly">Switzerland</div>' in page
+    assert "Fixed: this version has requests." in page
+    post = {"code": "ch-fadp", "name": rule.name, "jurisdictions": ["EU"]}
+    assert client.post(url, post).status_code == 302
+    rule.refresh_from_db()
+    assert rule.jurisdictions == ["CH"]
 
 
 def test_closure_admin_offers_only_codes_requests_carry(client, officer):
