@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from privacyportal.api.keys import api_key_create
+from privacyportal.api.problems import CONTENT_TYPE, TYPE_PREFIX
 from privacyportal.audit.services import Actor
 
 SYSTEM = Actor.system()
@@ -44,6 +45,22 @@ class ApiClient:
     def post(self, path: str, body: Any = None, **extra: Any) -> Any:
         extra.setdefault("content_type", "application/json")
         return self.client.post(path, body, **self.headers, **extra)
+
+    def put(self, path: str, body: bytes, **extra: Any) -> Any:
+        extra.setdefault("content_type", "application/octet-stream")
+        return self.client.put(path, body, **self.headers, **extra)
+
+    def delete(self, path: str, **extra: Any) -> Any:
+        return self.client.delete(path, **self.headers, **extra)
+
+
+def assert_problem(response: Any, status: int, slug: str) -> dict:
+    """The response is an RFC 9457 problem of that status and type; its body."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == CONTENT_TYPE
+    body = response.json()
+    assert body["type"] == TYPE_PREFIX + slug and body["status"] == status, body
+    return body
 
 
 @pytest.fixture
