@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -28,9 +29,10 @@ from privacyportal.api.authentication import api_actor
 from privacyportal.api.idempotency import idempotent
 from privacyportal.api.permissions import scope
 from privacyportal.api.serializers import EmailField, StrictSerializer
-from requests_app import timeline
+from requests_app import reports, timeline
 from requests_app.forms import DETAILS_MAX, RequestValidation
 from requests_app.models import PrivacyRequest
+from requests_app.report_views import SCOPES, ReportForm
 from requests_app.services import request_submit
 from requests_app.services.submissions import submission_from
 
@@ -81,7 +83,7 @@ class FilingSerializer(StrictSerializer):
         return {**form.cleaned_data, "language": attrs.get("language", "")}
 
 
-def _form_errors(form: RequestValidation) -> dict[str, list[str]]:
+def _form_errors(form: forms.Form) -> dict[str, list[str]]:
     return {
         ("body" if field == "__all__" else field): [str(m) for m in messages]
         for field, messages in form.errors.items()
@@ -239,7 +241,124 @@ class RequestView(APIView):
         return Response({**_summary(req, _overdue_pks([req])), "timeline": entries})
 
 
+# --- report figures ----------------------------------------------------------
+
+
+class YearQuery(StrictSerializer):
+    year = serializers.IntegerField(
+        help_text="A calendar year, 2000 to this one (portal time zone)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The admin report's own rules (the year's range), not a copy of them.
+        form = ReportForm({"report": "ccpa", **attrs})
+        if not form.is_valid():
+            raise serializers.ValidationError(_form_errors(form))
+        return attrs
+
+
+class ReportQuery(YearQuery):
+    scope = serializers.ChoiceField(
+        choices=SCOPES,
+        required=False,
+        allow_blank=True,
+        default="US-CA",
+        help_text="US-CA (California residents) or empty (every requester).",
+    )
+
+
+class TimingSerializer(serializers.Serializer):
+    answered = serializers.IntegerField(help_text="Complied with or denied by staff.")
+    on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="Percent.")
+    median_days = serializers.FloatField(allow_null=True)
+    mean_days = serializers.FloatField(allow_null=True)
+
+
+class ReportRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="§ 7102 kind, jurisdiction code, or total.")
+    label = serializers.CharField()
+    received = serializers.IntegerField()
+    complied = serializers.IntegerField(help_text="In whole or in part.")
+    denied = serializers.IntegerField()
+    denied_by = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Denial category → count."
+    )
+    withdrawn_or_open = serializers.IntegerField()
+    extended = serializers.IntegerField()
+    timing = TimingSerializer()
+
+
+class ReportSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    rows = ReportRowSerializer(many=True)
+    total = ReportRowSerializer()
+
+
+class YearlyReportSerializer(ReportSerializer):
+    extras = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Other figures of the year (disclosures, …): label → count.",
+    )
+
+
+def _row(row: reports.Row) -> dict[str, Any]:
+    timing = row.timing
+    return {
+        "key": row.key,
+        "label": row.label,
+        "received": row.received,
+        "complied": row.complied,
+        "denied": row.denied,
+        "denied_by": row.denied_by,
+        "withdrawn_or_open": row.withdrawn_or_open,
+        "extended": row.extended,
+        "timing": {
+            "answered": timing.answered if timing else 0,
+            "on_time": timing.on_time if timing else 0,
+            "on_time_rate": row.on_time_rate,
+            "median_days": row.median_days,
+            "mean_days": row.mean_days,
+        },
+    }
+
+
+def _report(year: int, rows: list[reports.Row], total: reports.Row) -> dict:
+    return {"year": year, "rows": [_row(r) for r in rows], "total": _row(total)}
+
+
+class Ccpa7102View(APIView):
+    """CCPA § 7102 metrics for a year, as the admin's report computes them."""
+
+    permission_classes = [scope("reports:read")]
+
+    @extend_schema(parameters=[ReportQuery], responses=ReportSerializer)
+    def get(self, request: Request) -> Response:
+        query = ReportQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data["year"]
+        rows, total = reports.ccpa_7102(year, query.validated_data["scope"])
+        return Response(_report(year, rows, total))
+
+
+class YearlyReportView(APIView):
+    """The yearly requests report (GDPR accountability), by jurisdiction."""
+
+    permission_classes = [scope("reports:read")]
+
+    @extend_schema(parameters=[YearQuery], responses=YearlyReportSerializer)
+    def get(self, request: Request) -> Response:
+        query = YearQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data["year"]
+        rows, total = reports.accountability(year)
+        extras = dict(reports.yearly_extras(year))
+        return Response({**_report(year, rows, total), "extras": extras})
+
+
 urlpatterns = [
     path("requests", RequestsView.as_view(), name="requests"),
     path("requests/<str:reference>", RequestView.as_view(), name="request"),
+    path("reports/ccpa-7102", Ccpa7102View.as_view(), name="report-ccpa-7102"),
+    path("reports/requests-yearly", YearlyReportView.as_view(), name="report-yearly"),
 ]
