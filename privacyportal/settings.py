@@ -404,6 +404,9 @@ RETENTION_GRACE_DAYS = config.integer("RETENTION_GRACE_DAYS", 7)
 API_RATE_PER_MINUTE = config.integer("API_RATE_PER_MINUTE", 600, minimum=1)
 # Largest request body the API reads (bytes); larger ones are refused with 413.
 API_MAX_BODY_BYTES = config.integer("API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+# Largest media file the API takes (PUT /api/v1/recordings/<id>/content, read a
+# chunk at a time, never whole into memory); larger ones are refused with 413.
+API_MAX_UPLOAD_BYTES = config.integer("API_MAX_UPLOAD_BYTES", 4 * 1024**3, minimum=1024)
 # Hours a stored answer to an Idempotency-Key is replayed before it is swept.
 API_IDEMPOTENCY_HOURS = config.integer("API_IDEMPOTENCY_HOURS", 24, minimum=1)
 REST_FRAMEWORK = {

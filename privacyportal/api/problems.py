@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions
 
 CONTENT_TYPE = "application/problem+json"
@@ -178,12 +179,24 @@ class ProblemMiddleware:
             return self.get_response(request)
         limit = settings.API_MAX_BODY_BYTES
         if _content_length(request) > limit:
+            limit = _own_limit(request, limit)
+        if _content_length(request) > limit:
             detail = f"Bodies are limited to {limit} bytes."
             return problem_response(request, "body-too-large", detail)
         response = self.get_response(request)
         if response.status_code < 400 or _is_problem(response):
             return response
         return _as_problem(request, response)
+
+
+def _own_limit(request: HttpRequest, limit: int) -> int:
+    """A view's own body limit (``max_body_bytes``: uploads), else ``limit``."""
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        return limit
+    own = getattr(getattr(view, "view_class", None), "max_body_bytes", None)
+    return own() if callable(own) else (own or limit)
 
 
 def _is_problem(response: HttpResponse) -> bool:
