@@ -15,6 +15,7 @@ Organizations are named by their slug.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import IO, Any
 
 from django.conf import settings
@@ -31,7 +32,8 @@ from rest_framework.views import APIView
 from privacyportal.api.authentication import api_actor
 from privacyportal.api.idempotency import idempotent
 from privacyportal.api.permissions import scope
-from privacyportal.api.problems import Problem
+from privacyportal.api.problems import CONTENT_TYPE, Problem
+from privacyportal.api.schema import ProblemSerializer
 from privacyportal.api.serializers import EmailField, StrictSerializer
 from privacyportal.subjects.models import Organization
 from privacyportal.subjects.services import subject_get_or_create
@@ -54,6 +56,16 @@ PARTICIPANTS_MAX = 500
 CHECKSUM_HEADER = "X-Content-SHA256"
 
 
+def _plausible(value: datetime) -> None:
+    # Expiry dates are computed from it: a year 9999 start would overflow.
+    if not 1970 <= value.year <= 2100:
+        raise serializers.ValidationError("Give a date between 1970 and 2100.")
+
+
+def _started_at() -> serializers.DateTimeField:
+    return serializers.DateTimeField(validators=[_plausible])
+
+
 def _organization(slug: str) -> Organization:
     found = Organization.objects.filter(slug=slug).first()
     if found is None:
@@ -64,7 +76,7 @@ def _organization(slug: str) -> Organization:
 class _MeetingSerializer(StrictSerializer):
     organization = serializers.SlugField(help_text="The customer account's slug.")
     meeting_title = serializers.CharField(max_length=300)
-    started_at = serializers.DateTimeField()
+    started_at = _started_at()
     participants = serializers.ListField(
         child=EmailField(),
         required=False,
@@ -92,7 +104,7 @@ class TranscriptInSerializer(_MeetingSerializer):
 
 class CallRecordInSerializer(StrictSerializer):
     organization = serializers.SlugField()
-    started_at = serializers.DateTimeField()
+    started_at = _started_at()
     duration_seconds = serializers.IntegerField(min_value=0, default=0)
     participant_count = serializers.IntegerField(min_value=1, default=1)
     email = EmailField(required=False, help_text="The caller, when known.")
@@ -281,6 +293,9 @@ class RecordingView(APIView):
     @extend_schema(
         responses={
             204: OpenApiResponse(description="Deleted, with its transcripts."),
+            (409, CONTENT_TYPE): OpenApiResponse(
+                ProblemSerializer, description="A legal hold covers it (conflict)."
+            ),
         }
     )
     def delete(self, request: Request, pk: int) -> Response:

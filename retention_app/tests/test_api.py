@@ -260,3 +260,9 @@ def test_the_upload_is_never_read_whole_into_memory(client, org, monkeypatch):
     response = client.put(f"{URL}/{recording['id']}/content", VIDEO)
     assert response.status_code == 200, response.content
     assert response.json()["size_bytes"] == len(VIDEO)
+
+
+def test_a_start_date_beyond_any_expiry_is_a_400_problem(client, org):
+    response = client.post(URL, meeting(started_at="9999-12-31T23:00:00+00:00"))
+    assert_problem(response, 400, "invalid-input")
+    assert not Recording.objects.exists()
