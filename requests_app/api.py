@@ -28,8 +28,9 @@ from rest_framework.views import APIView
 from privacyportal.api.authentication import api_actor
 from privacyportal.api.idempotency import idempotent
 from privacyportal.api.permissions import scope
+from privacyportal.api.problems import Problem
 from privacyportal.api.serializers import EmailField, StrictSerializer
-from requests_app import reports, timeline
+from requests_app import ratelimit, reports, timeline
 from requests_app.forms import DETAILS_MAX, RequestValidation
 from requests_app.models import PrivacyRequest
 from requests_app.report_views import SCOPES, ReportForm
@@ -199,6 +200,10 @@ class RequestsView(generics.GenericAPIView):
         that repeats an open request is stored as its duplicate."""
         body = FilingSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # The form's hourly limit per address: no integration can mail-bomb one.
+        email = body.validated_data["email"]
+        if not ratelimit.hit("email", email, settings.REQUEST_RATE_PER_EMAIL):
+            raise Problem("rate-limited", "Too many filings for this address.")
         submission = submission_from(body.validated_data, channel=T.Channel.API)
         filed = request_submit(actor=api_actor(request), submission=submission)
         filed = PrivacyRequest.objects.select_related("duplicate_of").get(pk=filed.pk)

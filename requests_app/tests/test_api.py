@@ -186,3 +186,12 @@ def test_the_timeline_names_the_key_that_filed(api):
     outbox.send_pending()
     detail = api("requests:read").get(f"{URL}/{reference}").json()
     assert detail["timeline"][0]["who"] == "API key Helpdesk"
+
+
+def test_filings_for_one_address_share_the_forms_hourly_limit(api, settings):
+    settings.REQUEST_RATE_PER_EMAIL = 1
+    client = api("requests:write")
+    assert client.post(URL, filing()).status_code == 201
+    assert_problem(client.post(URL, filing(type="erasure")), 429, "rate-limited")
+    assert client.post(URL, filing(email="bob@example.org")).status_code == 201
+    assert PrivacyRequest.objects.count() == 2
