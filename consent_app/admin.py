@@ -12,12 +12,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
-from consent_app.apikeys import api_key_create, api_key_revoke
 from consent_app.models import (
-    ApiKey,
     ConsentEvent,
     ConsentState,
     PolicyVersion,
@@ -270,58 +267,3 @@ class ConsentStateAdmin(ReadOnlyLedgerAdmin):
     search_fields = ("=subject__id",)
     search_help_text = "An exact subject id."
     list_per_page = 100
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "created_by", "created_at", "last_used_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    readonly_fields = (
-        "prefix",
-        "created_by",
-        "created_at",
-        "last_used_at",
-        "revoked_at",
-    )
-    list_select_related = ("created_by",)
-    fields = ("name", *readonly_fields)
-    actions = ["revoke"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ("name", *self.readonly_fields) if obj else self.readonly_fields
-
-    def save_model(
-        self, request: HttpRequest, obj: ApiKey, form: Any, change: bool
-    ) -> None:
-        if change:
-            return
-        key, raw = api_key_create(actor=request.user, name=obj.name)
-        obj.pk = key.pk
-        # Kept on this request only: a message would carry it in the signed (not
-        # encrypted) messages cookie, the session would keep it in the database.
-        request._api_key_raw = raw  # type: ignore[attr-defined]
-
-    def response_add(
-        self, request: HttpRequest, obj: ApiKey, post_url_continue: Any = None
-    ) -> HttpResponse:
-        """The key's only appearance: in this response's body, never cached."""
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "key": obj,
-            "raw": request._api_key_raw,  # type: ignore[attr-defined]
-            "title": f"API key for {obj.name}",
-        }
-        response = TemplateResponse(
-            request, "consent/admin_api_key_created.html", context
-        )
-        add_never_cache_headers(response)
-        return response
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.action(description="Revoke selected keys", permissions=["change"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = sum(api_key_revoke(actor=request.user, key=k) for k in queryset)
-        self.message_user(request, f"{count} API key(s) revoked.")

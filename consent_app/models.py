@@ -271,27 +271,3 @@ class ConsentLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} link #{self.pk}"
-
-
-class ApiKey(models.Model):
-    """A key for one integration that reads consent; only its hash is stored."""
-
-    name = models.CharField(max_length=120, unique=True)
-    prefix = models.CharField(max_length=12, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    class Meta:
-        verbose_name = "API key"
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import weakref
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,12 +131,53 @@ def consent_allows(
     row = _allows_row(getattr(subject, "pk", subject), purpose_code)
     if row is None:
         raise UnknownPurpose(f"unknown purpose {purpose_code!r}")
+    return _decide(subject, row, at)
+
+
+def _decide(subject: Any, row: tuple, at: datetime | None) -> bool:
+    """The answer from (default, children allowed, re-consent since, granted,
+    since): the rule ``consent_allows`` and ``consent_allows_many`` share."""
+    if getattr(subject, "processing_restricted", False):
+        return False
     default, children_allowed, reconsent_since, granted, since = row
     if getattr(subject, "is_under_13", False) and not children_allowed:
         return False
     if not (default if granted is None else granted):
         return False
     return _renewed(reconsent_since, since, at)
+
+
+def consent_allows_many(
+    subjects: Sequence[Any], purposes: Sequence[Purpose]
+) -> dict[tuple[int | None, int], tuple[bool, ConsentState | None]]:
+    """``consent_allows`` for every (subject, purpose) pair, in one query.
+
+    Keyed by (subject id, purpose id); a subject may be None (an address the
+    portal does not know), which gets each purpose's default answer. Also
+    returns each state row (None where the person never chose), for callers
+    that show since when.
+    """
+    states = {
+        (s.subject_id, s.purpose_id): s
+        for s in ConsentState.objects.filter(
+            subject_id__in=[s.pk for s in subjects if s is not None],
+            purpose__in=purposes,
+        ).select_related("policy_version")
+    }
+    answers = {}
+    for subject in subjects:
+        subject_id = getattr(subject, "pk", None)
+        for purpose in purposes:
+            state = states.get((subject_id, purpose.pk))
+            row = (
+                purpose.default_granted,
+                purpose.children_allowed,
+                purpose.reconsent_since,
+                state.granted if state else None,
+                state.since if state else None,
+            )
+            answers[subject_id, purpose.pk] = (_decide(subject, row, None), state)
+    return answers
 
 
 def _renewed(reconsent_since: Any, since: Any, at: datetime | None) -> bool:

@@ -10,5 +10,4 @@ urlpatterns = [
     path("privacy/preferences/<str:token>/", views.manage, name="manage"),
     path("privacy/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("privacy/policy/", views.policy, name="policy"),
-    path("api/v1/consent", views.api_consent, name="api"),
 ]

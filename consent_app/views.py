@@ -1,13 +1,11 @@
-"""Public pages: preference centre, one-click unsubscribe, policy; the read API."""
+"""Public pages: preference centre, one-click unsubscribe, policy (the API: api.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +14,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from consent_app import links
-from consent_app.apikeys import api_key_authenticate
 from consent_app.forms import WITHDRAW_ALL, ChoiceForm, EmailForm
 from consent_app.gpc import client_ip, honour_gpc
 from consent_app.models import (
@@ -207,57 +204,3 @@ def policy(request: HttpRequest) -> HttpResponse:
     version = PolicyVersion.objects.current()
     html = render_markdown(version.text) if version else ""
     return render(request, "consent/policy.html", {"version": version, "html": html})
-
-
-# --- read API ----------------------------------------------------------------------
-
-
-def _api_error(status: int, message: str) -> JsonResponse:
-    response = JsonResponse({"error": message}, status=status)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="consent"'
-    return response
-
-
-@csrf_exempt
-@never_cache
-def api_consent(request: HttpRequest) -> JsonResponse:
-    """``GET /api/v1/consent?email=&purpose=`` → allowed, since, policy version.
-
-    Key, purpose and address are checked before any lookup of the address, so
-    a refused call never tells whether the address is known.
-    """
-    if request.method not in ("GET", "HEAD"):
-        return _api_error(405, "only GET is supported")
-    if api_key_authenticate(request.headers.get("Authorization")) is None:
-        return _api_error(401, "a valid API key is required (Authorization: Bearer)")
-    code = request.GET.get("purpose", "")
-    purpose = Purpose.objects.filter(code=code, active=True).first()
-    if purpose is None:
-        return _api_error(400, "unknown purpose")
-    email = request.GET.get("email", "").strip()
-    try:
-        validate_email(email)
-    except ValidationError:
-        return _api_error(400, "malformed e-mail address")
-    return JsonResponse(_api_answer(email, purpose))
-
-
-def _api_answer(email: str, purpose: Purpose) -> dict[str, Any]:
-    subject = DataSubject.objects.by_email(email).first()
-    state = (
-        ConsentState.objects.filter(subject=subject, purpose=purpose)
-        .select_related("policy_version")
-        .first()
-        if subject
-        else None
-    )
-    return {
-        "email": email.lower(),
-        "purpose": purpose.code,
-        "allowed": consent_allows(subject, purpose.code),
-        "since": state.since.isoformat() if state else None,
-        "policy_version": state.policy_version.label
-        if state and state.policy_version
-        else None,
-    }

@@ -109,8 +109,12 @@ def disclosures_import(
     rows: list[tuple[int, dict]],
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    channel: str = Disclosure.Channel.IMPORT,
 ) -> ImportReport:
-    """Check every row, then (unless a dry run) record them all in one transaction."""
+    """Check every row, then (unless a dry run) record them all in one transaction.
+
+    The API records its batches through here too (``channel`` api), so a row is
+    read and checked the same way whichever way it arrives."""
     report, look, items = ImportReport(rows=len(rows), dry_run=dry_run), _Lookups(), []
     for done, (line, record) in enumerate(rows, start=1):
         if progress:
@@ -126,7 +130,5 @@ def disclosures_import(
         items.append(item)
     if report.errors or dry_run:
         return report
-    report.imported = disclosures_record_bulk(
-        actor=actor, items=items, channel=Disclosure.Channel.IMPORT
-    )
+    report.imported = disclosures_record_bulk(actor=actor, items=items, channel=channel)
     return report

@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     # Country names in every page language (the request form's country list).
     "django_countries",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "privacyportal.apps.PortalConfig",
     "privacyportal.audit",
     "privacyportal.subjects",
@@ -78,11 +81,15 @@ INSTALLED_APPS = [
     "disclosures_app",
     "incidents_app",
     "complaints_app",
+    "privacyportal.api",
     "privacyportal.api.webhooks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Under /api/: refuses oversize bodies up front and turns every error
+    # response from the layers below into application/problem+json.
+    "privacyportal.api.problems.ProblemMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The public pages' language (?lang=, cookie, Accept-Language); staff
@@ -392,6 +399,54 @@ RETENTION_MASTER_KEY = config.secret(
 RETENTION_BATCH_SIZE = config.integer("RETENTION_BATCH_SIZE", 2000, minimum=1)
 # Days before a change that shortens retention takes effect.
 RETENTION_GRACE_DAYS = config.integer("RETENTION_GRACE_DAYS", 7)
+
+# --- API (privacyportal.api) -----------------------------------------------------
+# Calls per minute for one key (a key may have its own figure in the admin).
+API_RATE_PER_MINUTE = config.integer("API_RATE_PER_MINUTE", 600, minimum=1)
+# Largest request body the API reads (bytes); larger ones are refused with 413.
+API_MAX_BODY_BYTES = config.integer("API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+# Largest media file the API takes (PUT /api/v1/recordings/<id>/content, read a
+# chunk at a time, never whole into memory); larger ones are refused with 413.
+API_MAX_UPLOAD_BYTES = config.integer("API_MAX_UPLOAD_BYTES", 4 * 1024**3, minimum=1024)
+# Hours a stored answer to an Idempotency-Key is replayed before it is swept.
+API_IDEMPOTENCY_HOURS = config.integer("API_IDEMPOTENCY_HOURS", 24, minimum=1)
+REST_FRAMEWORK = {
+    # Keys only: no session (and so no CSRF path) and no browsable forms.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "privacyportal.api.authentication.ApiKeyAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["privacyportal.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["privacyportal.api.throttling.KeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "privacyportal.api.pagination.CursorPagination",
+    "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "privacyportal.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "privacyportal.api.schema.PortalAutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "UNAUTHENTICATED_TOKEN": None,
+    "DEFAULT_VERSIONING_CLASS": None,
+    # OPTIONS answers 405: the schema describes the API, not each view.
+    "DEFAULT_METADATA_CLASS": None,
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Privacy Portal API",
+    "DESCRIPTION": "Consent answers and changes, unsubscribe headers and, as they "
+    "arrive, requests, recordings, subjects and reports. Every call carries an "
+    "API key (`Authorization: Bearer <key>`) with the scope the operation names; "
+    "errors are `application/problem+json` (RFC 9457).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
+}
 
 # --- Outgoing webhooks (privacyportal.api.webhooks) ------------------------------
 # Plain http:// endpoints: development only (the signature is no secrecy).

@@ -18,7 +18,9 @@ urlpatterns = [
     path("admin/reports/", include("requests_app.report_urls")),
     path("admin/second-factor/", include("privacyportal.staff2fa")),
     path("admin/", admin.site.urls),
-    # Public pages of each app live under /privacy/ (and /api/ for consent).
+    # The REST API: each app's api.py, collected by privacyportal/api/urls.py.
+    path("api/v1/", include("privacyportal.api.urls")),
+    # Public pages of each app live under /privacy/.
     path("", include("requests_app.urls")),
     path("", include("consent_app.urls")),
     path("", include("retention_app.urls")),

@@ -258,6 +258,8 @@ class PrivacyRequest(models.Model):
         PHONE = "phone", _("Phone")
         LETTER = "letter", _("Letter")
         EMAIL = "email", _("E-mail")
+        # Filed by another system through the API (POST /api/v1/requests).
+        API = "api", _("API")
         # Created by the portal itself (a child flagged under 13).
         SYSTEM = "system", _("Automatic")
 

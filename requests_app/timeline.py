@@ -92,6 +92,8 @@ def _who(label: str, names: dict[str, str]) -> str:
         return "The requester"
     if label in names:
         return names[label]
+    if label.startswith("API key "):
+        return label  # another system, by the name staff gave its key
     # A system actor is labelled by its job ("deadline job", "export").
     return "The portal"
 

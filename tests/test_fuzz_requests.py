@@ -23,7 +23,7 @@ from django.test import Client, override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consent_app.apikeys import api_key_create
+from privacyportal.api.keys import api_key_create
 from privacyportal.audit.services import Actor
 from privacyportal.middleware import PortalWSGIRequest
 from tests.urlmap import live_tokens, public_routes
@@ -330,7 +330,9 @@ def _every_target(tokens: dict[str, str]) -> list[tuple[str, str]]:
 def test_no_request_to_any_url_gets_a_5xx(production, admin_user):
     # admin_user: a drawn login as admin/password can succeed (302).
     tokens = live_tokens()
-    _, api_key = api_key_create(actor=Actor.system(), name="fuzz")
+    _, api_key = api_key_create(
+        actor=Actor.system(), name="fuzz", scopes=["consent:read"]
+    )
     seen: Counter[int] = Counter()
     targets: set[str] = set()
     failures: list[str] = []

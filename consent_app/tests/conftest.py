@@ -5,6 +5,7 @@ import importlib
 import pytest
 
 from consent_app.models import Purpose
+from privacyportal.api.tests.fixtures import api, make_key  # noqa: F401
 
 _seed = importlib.import_module("consent_app.migrations.0003_seed_purposes")
 

@@ -3,14 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 
-from django.contrib.messages import get_messages
-from django.contrib.messages.storage.cookie import CookieStorage
-from django.http import HttpRequest
-
-from consent_app.apikeys import _hash, api_key_create
-from consent_app.models import ApiKey
 from consent_app.services import consent_grant, consent_withdraw
 from consent_app.tests.factories import PolicyVersionFactory
 from privacyportal.audit.models import AuditEvent
@@ -87,43 +80,6 @@ def test_ledger_and_states_cannot_be_changed_in_the_admin(
     )
     assert response.status_code == 403
     assert subject.consent_events.count() == 2
-
-
-def test_staff_create_an_api_key_and_see_it_once(admin_client, purposes):
-    response = admin_client.post("/admin/consent_app/apikey/add/", {"name": "CRM sync"})
-    assert response.status_code == 200
-    text = response.content.decode()
-    key = ApiKey.objects.get(name="CRM sync")
-    (raw,) = re.findall(re.escape(key.prefix) + r"[\w-]+", text)
-    assert _hash(raw) == key.key_hash and key.key_hash not in text
-    assert "no-store" in response["Cache-Control"]
-    assert "Copy this key now" in text
-
-
-def _cookies_decoded(client) -> str:
-    """Every cookie's value, the messages cookie unpacked (signed, compressed)."""
-    storage = CookieStorage(HttpRequest())
-    values = [m.value for m in client.cookies.values()]
-    return " ".join(values + [str(storage._decode(v)) for v in values])
-
-
-def test_a_new_api_key_travels_in_no_cookie_session_or_message(
-    admin_client, purposes, monkeypatch
-):
-    created = []
-
-    def create(**kwargs):
-        created.append(api_key_create(**kwargs))
-        return created[-1]
-
-    monkeypatch.setattr("consent_app.admin.api_key_create", create)
-    response = admin_client.post("/admin/consent_app/apikey/add/", {"name": "CRM sync"})
-    [(_key, raw)] = created
-    assert raw not in _cookies_decoded(admin_client)
-    assert raw not in str(dict(admin_client.session))
-    assert not list(get_messages(response.wsgi_request))
-    later = admin_client.get("/admin/consent_app/apikey/")
-    assert raw not in later.content.decode()
 
 
 def test_purposes_are_edited_through_the_service(admin_client, purposes):

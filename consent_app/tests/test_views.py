@@ -8,7 +8,6 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from consent_app.apikeys import api_key_create, api_key_revoke
 from consent_app.links import unsubscribe_headers
 from consent_app.models import ConsentEvent, ConsentLink, Source
 from consent_app.services import consent_allows, consent_grant
@@ -234,51 +233,6 @@ def test_unsubscribe_with_an_altered_token_changes_nothing(client, purposes, sub
     response = client.post(_path(url)[:-5] + "xxxx/")
     assert response.status_code == 404
     assert consent_allows(subject, "newsletter") is True
-
-
-# --- API ---------------------------------------------------------------------------
-
-
-def _api(client, key=None, **params):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
-    return client.get("/api/v1/consent", params, **headers)
-
-
-def test_api_refuses_calls_without_a_valid_key(client, purposes, subject):
-    assert _api(client, email=subject.email, purpose="newsletter").status_code == 401
-    assert _api(client, "ck_forged", email=subject.email).status_code == 401
-    key, raw = api_key_create(actor=SYSTEM, name="CRM")
-    api_key_revoke(actor=SYSTEM, key=key)
-    response = _api(client, raw, email=subject.email, purpose="newsletter")
-    assert response.status_code == 401
-
-
-def test_api_answers_and_bad_input_does_not_reveal_the_address(
-    client, purposes, subject
-):
-    _, raw = api_key_create(actor=SYSTEM, name="CRM")
-    consent_grant(actor=SYSTEM, subject=subject, purpose="newsletter", source="form")
-    ok = _api(client, raw, email=subject.email.upper(), purpose="newsletter").json()
-    assert ok["allowed"] is True and ok["since"]
-    known = _api(client, raw, email=subject.email, purpose="telepathy")
-    unknown = _api(client, raw, email="who@example.org", purpose="telepathy")
-    assert known.status_code == unknown.status_code == 400
-    assert known.json() == unknown.json()
-    assert _api(client, raw, email="bad", purpose="newsletter").status_code == 400
-    nobody = _api(client, raw, email="who@example.org", purpose="newsletter").json()
-    assert nobody == {
-        "email": "who@example.org",
-        "purpose": "newsletter",
-        "allowed": False,
-        "since": None,
-        "policy_version": None,
-    }
-
-
-def test_api_keys_are_stored_hashed(purposes):
-    key, raw = api_key_create(actor=SYSTEM, name="Ads")
-    assert raw.startswith("ck_") and raw not in key.key_hash
-    assert key.prefix == raw[:10]
 
 
 def test_preference_form_does_the_same_work_for_known_and_unknown_addresses(

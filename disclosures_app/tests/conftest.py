@@ -10,3 +10,6 @@ def subject(db):
     from privacyportal.subjects.tests.factories import DataSubjectFactory
 
     return DataSubjectFactory()
+
+
+from privacyportal.api.tests.fixtures import api, make_key  # noqa: F401, E402

@@ -15,6 +15,7 @@ class AuditEvent(models.Model):
         USER = "user", "Staff user"
         SUBJECT = "subject", "Data subject"
         SYSTEM = "system", "System"
+        API_KEY = "api_key", "API key"
 
     # seq orders the chain; it is assigned under the append lock, never reused.
     seq = models.BigIntegerField(unique=True, editable=False)

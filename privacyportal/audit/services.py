@@ -43,7 +43,8 @@ _LOCK_KEY = 0x5052_4956_4155
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did something: a staff user, a data subject, or the system."""
+    """Who did something: a staff user, a data subject, the system, or an
+    integration calling the API with a key."""
 
     type: str
     id: str = ""
@@ -56,6 +57,10 @@ class Actor:
     @classmethod
     def subject(cls, subject_id: int | None) -> Actor:
         return cls(AuditEvent.ActorType.SUBJECT, str(subject_id or ""), "data subject")
+
+    @classmethod
+    def api_key(cls, key_id: int, name: str) -> Actor:
+        return cls(AuditEvent.ActorType.API_KEY, str(key_id), f"API key {name}")
 
     @classmethod
     def user(cls, user: Any) -> Actor:

@@ -82,8 +82,13 @@ def _fetch_counts(viewer: Viewer, widgets: list[Widget]) -> None:
 
 
 def build(request: HttpRequest) -> Dashboard:
-    dashboard = Dashboard(viewer=viewer_for(request))
-    widgets = registry.for_viewer(dashboard.viewer)
+    return compose(viewer_for(request))
+
+
+def compose(viewer: Viewer, *, work: bool = True) -> Dashboard:
+    """The viewer's dashboard; ``work=False`` leaves out the personal work lists."""
+    dashboard = Dashboard(viewer=viewer)
+    widgets = [w for w in registry.for_viewer(viewer) if work or not w.own_work]
     _fetch_figures(dashboard.viewer, widgets)
     _fetch_counts(dashboard.viewer, widgets)
     for widget in widgets:

@@ -137,7 +137,10 @@ def _drain_one(pk: int) -> int:
         return 0
 
 
-def _submission(data: dict[str, Any]) -> Submission:
+def submission_from(
+    data: dict[str, Any], channel: str = PrivacyRequest.Channel.WEB
+) -> Submission:
+    """A Submission from the public form's cleaned data (the API sends the same)."""
     corrections = (
         ((data["correction_field"], data["correction_value"]),)
         if data.get("correction_field")
@@ -156,6 +159,7 @@ def _submission(data: dict[str, Any]) -> Submission:
         agent_email=data.get("agent_email", ""),
         corrections=corrections,
         language=data.get("language", ""),
+        channel=channel,
     )
 
 
@@ -175,7 +179,7 @@ def submission_process(*, submission_id: int) -> PrivacyRequest | None:
             return None
         request = request_submit(
             actor=Actor.subject(None),
-            submission=_submission(row.data),
+            submission=submission_from(row.data),
             received_at=row.received_at,
         )
         # Only an opt-out knows its subject now; others are matched at

@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from privacyportal.api.tests.fixtures import api, make_key  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():

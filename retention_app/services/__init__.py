@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from retention_app.services.content import (
     ContentAccessError,
+    ContentConflict,
     RecordingDisabledError,
     content_open,
     grant_create,
     grant_revoke,
+    recording_content_store,
     recording_delete,
     recording_disable,
     recording_enable,
@@ -43,6 +45,7 @@ from retention_app.services.sweep import retention_preview, retention_sweep
 __all__ = [
     "ConfirmationRequired",
     "ContentAccessError",
+    "ContentConflict",
     "HeldError",
     "HoldError",
     "IngestItem",
@@ -62,6 +65,7 @@ __all__ = [
     "policy_change",
     "policy_get",
     "policy_preview",
+    "recording_content_store",
     "recording_delete",
     "recording_disable",
     "recording_enable",

@@ -138,6 +138,56 @@ def _store(organization_id: int, media: bytes | IO[bytes]) -> StoredMedia:
     return StoredMedia(name, size, digest)
 
 
+class ContentConflict(ValueError):
+    """A recording's media cannot be stored as sent; the message says why."""
+
+
+def recording_content_store(
+    *, actor: Any, recording: Recording, media: IO[bytes], checksum: str = ""
+) -> tuple[Recording, bool]:
+    """Store the media of a recording registered without it; (recording, stored).
+
+    Read and encrypted a chunk at a time, as an upload is. ``checksum`` (the
+    SHA-256 of the plaintext the sender computed), when given, must match what
+    arrived. The same content sent again changes nothing (stored False);
+    other content for a recording that has media already is refused: media is
+    never replaced. Nothing stays of a refused upload.
+    """
+    stored = _store(recording.organization_id, media)
+    try:
+        if checksum and checksum.lower() != stored.checksum:
+            raise ContentConflict("the content does not match the checksum sent")
+        with transaction.atomic():
+            updated = Recording.objects.filter(pk=recording.pk, media="").update(
+                media=stored.name, size_bytes=stored.size, checksum=stored.checksum
+            )
+            if updated:
+                audit.record(
+                    "retention.recording.content_stored",
+                    actor=actor,
+                    target=recording,
+                    data={"bytes": stored.size},
+                )
+    except BaseException:
+        default_storage.delete(stored.name)
+        raise
+    if not updated:
+        default_storage.delete(stored.name)
+        _refuse_replacement(recording.pk, stored.checksum)
+    return Recording.objects.get(pk=recording.pk), bool(updated)
+
+
+def _refuse_replacement(recording_id: int, checksum: str) -> None:
+    """Pass if the recording holds this very content; else say why not."""
+    current = Recording.objects.filter(pk=recording_id).values_list(
+        "checksum", flat=True
+    )
+    if not current:
+        raise Recording.DoesNotExist(f"recording {recording_id} was deleted")
+    if current[0] != checksum:
+        raise ContentConflict("the recording has other content already")
+
+
 def transcript_register(
     *,
     actor: Any,

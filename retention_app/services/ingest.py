@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -53,6 +53,9 @@ class IngestItem:
     media_bytes: bytes | None = None
     media_file: IO[bytes] | None = None
     transcript: str | None = None
+    # Register the recording now, its media to follow (the API's upload, in
+    # a second call: ``recording_content_store``).
+    media_later: bool = False
 
     @property
     def has_media(self) -> bool:
@@ -77,6 +80,8 @@ class IngestResult:
     recordings: int = 0
     transcripts: int = 0
     bytes: int = 0
+    recording_ids: list[int] = field(default_factory=list)
+    transcript_ids: list[int] = field(default_factory=list)
 
 
 def recordings_import(
@@ -121,7 +126,7 @@ def _import_one(
         for email in item.participant_emails
     ]
     recording = None
-    if item.has_media:
+    if item.has_media or item.media_later:
         with item.open_media() as media:
             recording = recording_register(
                 actor=actor,
@@ -130,13 +135,15 @@ def _import_one(
                 started_at=item.started_at,
                 duration_seconds=item.duration_seconds,
                 participant_ids=participant_ids,
-                media=media,
+                media=None if item.media_later else media,
             )
-        stored.append(recording.media)
+        if recording.media:
+            stored.append(recording.media)
         result.recordings += 1
         result.bytes += recording.size_bytes
+        result.recording_ids.append(recording.pk)
     if item.transcript is not None:
-        transcript_register(
+        transcript = transcript_register(
             actor=actor,
             organization_id=item.organization_id,
             meeting_title=item.meeting_title,
@@ -145,6 +152,7 @@ def _import_one(
             participant_ids=participant_ids,
             recording=recording,
         )
+        result.transcript_ids.append(transcript.pk)
         result.transcripts += 1
         result.bytes += len(item.transcript.encode())
 

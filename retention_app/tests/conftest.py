@@ -28,3 +28,6 @@ def postgres_only():
     return pytest.mark.skipif(
         connection.vendor != "postgresql", reason="PostgreSQL trigger"
     )
+
+
+from privacyportal.api.tests.fixtures import api, make_key  # noqa: F401, E402

@@ -9,3 +9,6 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+from privacyportal.api.tests.fixtures import api, make_key  # noqa: F401, E402

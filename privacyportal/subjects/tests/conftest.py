@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+from privacyportal.api.tests.fixtures import api, make_key  # noqa: F401
