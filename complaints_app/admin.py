@@ -36,6 +36,7 @@ C = Complaint.Status
 
 class NoteForm(forms.Form):
     text = forms.CharField(
+        label="Note",
         widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
         max_length=5000,
         help_text="Staff only; never e-mailed.",
