@@ -191,13 +191,17 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def page(monkeypatch):
-    """A headless Debian Chromium page driven by Playwright (never a downloaded one)."""
+def _require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail(f"REQUIRE_SERVICES=1 but {CHROMIUM} is missing")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture
+def page(monkeypatch):
+    """A headless Debian Chromium page driven by Playwright (never a downloaded one)."""
+    _require_chromium()
     # Playwright's sync API runs an event loop in this thread; the ORM calls the
     # test makes between page actions are still synchronous. monkeypatch keeps
     # the variable from leaking into later tests and their subprocesses.
@@ -209,4 +213,24 @@ def page(monkeypatch):
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         yield browser.new_page()
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One Debian Chromium for a module's tests; each test opens its own context.
+
+    Launching the browser is the slow part of a browser test, so a module
+    shares one; contexts keep the tests' cookies and pages apart.
+    """
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as p:
+        # See ``page``: the ORM is called between page actions in this thread.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
         browser.close()

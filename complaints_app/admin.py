@@ -11,9 +11,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,8 +28,8 @@ from complaints_app.models import (
     SupervisoryAuthority,
 )
 from incidents_app.models import Incident
-from privacyportal import audit
-from requests_app.admin import DueWindowFilter
+from privacyportal import audit, languages
+from requests_app.admin import WIDE_INPUTS, DueWindowFilter
 from requests_app.jurisdictions import jurisdiction_name, residence_name
 from requests_app.services.common import tz
 from requests_app.timeline import person
@@ -47,6 +47,7 @@ class StepForm(forms.Form):
 
 class NoteForm(StepForm):
     text = forms.CharField(
+        label="Note",
         widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
         max_length=5000,
         help_text="Staff only; never e-mailed.",
@@ -58,7 +59,8 @@ class DecideForm(StepForm):
         label="Decision",
         choices=[("yes", "Resolved (complaint upheld)"), ("no", "Not upheld")],
         coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
+        # The admin lays out choices by this class (else in the label column).
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),
     )
     outcome = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
@@ -111,6 +113,33 @@ STEPS: dict[str, tuple[str, tuple[str, ...], type[StepForm] | None]] = {
 }
 
 
+# What the step's page says will happen, and its confirm button.
+STEP_WORDS: dict[str, tuple[str, str]] = {
+    "acknowledge": (
+        "The complainant is e-mailed that our Privacy Officer has read the "
+        "complaint and by which date they will have the outcome.",
+        "Acknowledge and e-mail the complainant",
+    ),
+    "investigate": (
+        "The complaint is marked as under investigation. Nobody is e-mailed.",
+        "Start the investigation",
+    ),
+    "note": (
+        "Notes are for staff only and cannot be changed once added.",
+        "Add the note",
+    ),
+    "decide": (
+        "The complainant is e-mailed the outcome as you write it, with the "
+        "dispute-resolution body and the authority for where they live.",
+        "Record the outcome and e-mail it",
+    ),
+    "escalate": (
+        "Record that the complainant took the complaint further. Nobody is e-mailed.",
+        "Record where it was taken",
+    ),
+}
+
+
 def _run(step: str, actor: Any, complaint: Complaint, data: dict) -> str:
     if step == "acknowledge":
         services.complaint_acknowledge(actor=actor, complaint=complaint)
@@ -149,9 +178,8 @@ def _link(step: str, actor: Any, complaint: Complaint, incident: Incident) -> st
     return f"{complaint.reference} {done} {incident.reference}."
 
 
-NOTE_HTML = (
-    '<p><strong>{}, {}</strong><br><span style="white-space: pre-wrap">{}</span></p>'
-)
+# Line breaks as <br>: the CSP allows no inline style (pre-wrap would be dropped).
+NOTE_HTML = "<p><strong>{}, {}</strong><br>{}</p>"
 
 
 def _day(moment) -> str:
@@ -287,9 +315,7 @@ class ComplaintAdmin(admin.ModelAdmin):
 
     @admin.display(description="language")
     def language_name(self, obj: Complaint) -> str:
-        from django.conf import settings
-
-        return dict(settings.LANGUAGES).get(obj.language, obj.language)
+        return languages.name(obj.language) if obj.language else "Not known"
 
     @admin.display(description="privacy requests")
     def linked_requests(self, obj: Complaint) -> str:
@@ -325,7 +351,7 @@ class ComplaintAdmin(admin.ModelAdmin):
             (
                 f"{note.created_at.astimezone(tz()):%-d %b %Y %H:%M}",
                 person(note.author),
-                note.text,
+                linebreaksbr(note.text, autoescape=True),
             )
             for note in notes
         ]
@@ -428,11 +454,14 @@ class ComplaintAdmin(admin.ModelAdmin):
             except services.ComplaintError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(self._page(complaint))
+        explained, button = STEP_WORDS[step]
         context = {
             **self.admin_site.each_context(request),
             "title": f"{label.rstrip('…')}: {complaint.reference}",
             "complaint": complaint,
             "form": form,
+            "explained": explained,
+            "button": button,
             "opts": self.model._meta,
         }
         return TemplateResponse(
@@ -480,8 +509,7 @@ class _AuditedAdmin(admin.ModelAdmin):
     """Staff edit these tables directly; every save and deletion is audited."""
 
     action_code = ""
-    # Authorities' pages are https; a bare "ico.org.uk" should become one too.
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = WIDE_INPUTS
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -505,10 +533,18 @@ class _AuditedAdmin(admin.ModelAdmin):
 @admin.register(SupervisoryAuthority)
 class SupervisoryAuthorityAdmin(_AuditedAdmin):
     action_code = "complaints.authority.changed"
-    list_display = ("name", "place", "complaint_url")
+    list_display = ("name", "place", "complaint_page")
     search_fields = ("code", "name")
     fields = ("code", "name", "complaint_url", "order")
     actions = None
+
+    @admin.display(description="complaint page", ordering="complaint_url")
+    def complaint_page(self, obj: SupervisoryAuthority) -> str:
+        return format_html(
+            '<a href="{}" rel="noopener" target="_blank">{}</a>',
+            obj.complaint_url,
+            obj.complaint_url,
+        )
 
     @admin.display(description="where", ordering="code")
     def place(self, obj: SupervisoryAuthority) -> str:

@@ -36,7 +36,8 @@ from incidents_app.models import (
 )
 from incidents_app.register import register_csv
 from privacyportal import audit, languages
-from requests_app.jurisdictions import jurisdiction_name
+from requests_app.admin import WIDE_INPUTS
+from requests_app.jurisdictions import US_STATES, jurisdiction_name
 
 S = Incident.Status
 DECISION_FIELDS = (
@@ -186,7 +187,7 @@ class IncidentAdmin(admin.ModelAdmin):
             return "Notified late" if late else "Notified in time"
         due = obj.authority_due_at
         words = clocks.time_left_words(due, timezone.now())
-        when = f"{timezone.localtime(due):%d %b %H:%M}"
+        when = f"{timezone.localtime(due):%-d %b %H:%M}"
         if due < timezone.now():
             return format_html(
                 '<strong class="incident-overdue">OVERDUE</strong> {}: {}', when, words
@@ -209,7 +210,7 @@ class IncidentAdmin(admin.ModelAdmin):
     def authority_clock(self, obj: Incident) -> str:
         due = timezone.localtime(obj.authority_due_at)
         hours = obj.authority_hours
-        text = f"{due:%d %b %Y %H:%M %Z} ({hours} hours after becoming aware)"
+        text = f"{due:%-d %b %Y %H:%M %Z} ({hours} hours after becoming aware)"
         if obj.awaiting_authority:
             text += f" ({clocks.time_left_words(obj.authority_due_at, timezone.now())})"
         return text
@@ -225,7 +226,7 @@ class IncidentAdmin(admin.ModelAdmin):
             (
                 (
                     d.name,
-                    f"by {d.due:%d %b %Y} ({d.days} days)"
+                    f"by {d.due:%-d %b %Y} ({d.days} days)"
                     if d.due
                     else "no fixed number of days (without unreasonable delay)",
                 )
@@ -303,6 +304,7 @@ class IncidentAdmin(admin.ModelAdmin):
         title: str,
         act: Callable[[Incident, Any], Incident],
         initial: dict | None = None,
+        button: str = "Save",
     ) -> HttpResponse:
         incident = self._incident(request, pk, change=True)
         form = form_class(request.POST or None, initial=initial) if form_class else None
@@ -321,6 +323,7 @@ class IncidentAdmin(admin.ModelAdmin):
             "title": f"{title}: {incident.reference}",
             "incident": incident,
             "form": form,
+            "button": button,
             "opts": self.model._meta,
             "due": timezone.localtime(incident.authority_due_at),
         }
@@ -334,7 +337,9 @@ class IncidentAdmin(admin.ModelAdmin):
                 actor=request.user, incident=incident, **form.service_kwargs()
             )
 
-        return self._form_page(request, pk, DecisionForm, "Decision", act)
+        return self._form_page(
+            request, pk, DecisionForm, "Decision", act, button="Record the decision"
+        )
 
     def notified_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def act(incident: Incident, form: NotifiedForm) -> Incident:
@@ -344,14 +349,22 @@ class IncidentAdmin(admin.ModelAdmin):
 
         initial = {"notified_at": timezone.localtime().replace(second=0, microsecond=0)}
         return self._form_page(
-            request, pk, NotifiedForm, "Authority notified", act, initial
+            request,
+            pk,
+            NotifiedForm,
+            "Authority notified",
+            act,
+            initial,
+            button="Record the notification",
         )
 
     def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         def act(incident: Incident, form: None) -> Incident:
             return services.incident_close(actor=request.user, incident=incident)
 
-        return self._form_page(request, pk, None, "Closing", act)
+        return self._form_page(
+            request, pk, None, "Closing", act, button="Close the incident"
+        )
 
     def draft_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         incident = self._incident(request, pk, change=False)
@@ -464,6 +477,14 @@ class StateNoticeRuleAdmin(NoticeRuleAdmin):
         "notes",
         "verified_by_counsel",
     )
+    formfield_overrides = WIDE_INPUTS
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs):
+        if db_field.name == "state":  # by name: a typo'd code would never apply
+            return forms.ChoiceField(
+                label="State", choices=[("", "---------"), *US_STATES]
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: StateNoticeRule, form: Any, change: bool

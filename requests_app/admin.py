@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import widgets as admin_widgets
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
@@ -788,6 +789,21 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), messages.ERROR)
             return
         self.message_user(request, f"{item.label}: decision recorded.")
+
+
+# Rule and authority tables: long names, citations and addresses fit their box.
+WIDE_INPUTS = {
+    models.CharField: {
+        "widget": admin_widgets.AdminTextInputWidget(attrs={"class": "vLargeTextField"})
+    },
+    # Authorities' pages are https; a bare "ico.org.uk" should become one too.
+    models.URLField: {
+        "assume_scheme": "https",
+        "widget": admin_widgets.AdminURLFieldWidget(
+            attrs={"class": "vURLField vLargeTextField"}
+        ),
+    },
+}
 
 
 class AuditedPolicyAdmin(admin.ModelAdmin):

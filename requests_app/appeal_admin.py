@@ -7,16 +7,17 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db import models
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from requests_app import jurisdictions, timeline
-from requests_app.admin import AuditedPolicyAdmin, DueWindowFilter
+from requests_app.admin import WIDE_INPUTS, AuditedPolicyAdmin, DueWindowFilter
 from requests_app.models import Appeal, AppealRule, PrivacyRequest
 from requests_app.services.appeals import AppealError, appeal_decide
 
@@ -28,7 +29,16 @@ RULE_TIMING_FIELDS = ("jurisdiction", "effective_from", "window_days", "decide_d
 class AppealRuleAdmin(AuditedPolicyAdmin):
     list_display = ("name", "state", "in_force", "window", "decide", "complaint")
     search_fields = ("name", "jurisdiction")
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = WIDE_INPUTS
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs):
+        if db_field.name == "jurisdiction":
+            return forms.ChoiceField(
+                label="State",
+                choices=[("", "---------"), *jurisdictions.known_codes()],
+                help_text="Where the requester lives.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description="State", ordering="jurisdiction")
     def state(self, obj: AppealRule) -> str:
@@ -53,10 +63,16 @@ class AppealRuleAdmin(AuditedPolicyAdmin):
             obj.complaint_url,
         )
 
+    def _frozen(self, obj: Any) -> bool:
+        return obj is not None and obj.appeal_set.exists()
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
-        if obj is not None and obj.appeal_set.exists():
-            return RULE_TIMING_FIELDS
+        if self._frozen(obj):  # the state by name, not its code
+            return ("state", *RULE_TIMING_FIELDS[1:])
         return ()
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None):
+        return ("jurisdiction",) if self._frozen(obj) else None
 
 
 class DecideForm(forms.Form):
@@ -69,10 +85,13 @@ class DecideForm(forms.Form):
                 "general's complaint link)",
             ),
         ],
-        widget=forms.RadioSelect,
+        # The admin lays out choices by this class (else in the label column).
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),
     )
     reasons = forms.CharField(
-        widget=forms.Textarea, help_text="E-mailed to the requester.", max_length=5000
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+        help_text="E-mailed to the requester as written.",
+        max_length=5000,
     )
 
 
@@ -98,6 +117,7 @@ class AppealAdmin(admin.ModelAdmin):
     list_select_related = ("request", "rule", "decided_by", "appealed_decided_by")
     search_fields = ("request__reference",)
     actions = ["decide"]
+    change_form_template = "requests/admin/appeal_change_form.html"
     fields = (
         "request_link",
         "state",
@@ -109,7 +129,7 @@ class AppealAdmin(admin.ModelAdmin):
         "outcome",
         "decider",
         "decided",
-        "reasons",
+        "reasons_given",
     )
     readonly_fields = fields
 
@@ -173,6 +193,10 @@ class AppealAdmin(admin.ModelAdmin):
     def decider(self, obj: Appeal) -> str:
         return timeline.person(obj.decided_by) if obj.decided_by else "—"
 
+    @admin.display(description="Reasons")
+    def reasons_given(self, obj: Appeal) -> str:
+        return obj.reasons or "—"
+
     @admin.display(description="Decided")
     def decided(self, obj: Appeal) -> str:
         if obj.decided_at is None:
@@ -185,15 +209,56 @@ class AppealAdmin(admin.ModelAdmin):
         if "apply" in request.POST and form.is_valid():
             self._decide_each(request, queryset, form.cleaned_data)
             return None
+        chosen = queryset.select_related("request", "rule", "appealed_decided_by")
         context = {
             **self.admin_site.each_context(request),
-            "title": "Decide appeals",
+            "title": "Decide appeals" if len(chosen) > 1 else "Decide the appeal",
             "opts": self.model._meta,
             "form": form,
-            "queryset": list(queryset.select_related("request")),
+            "queryset": chosen,
+            "appeals": [
+                (obj, self.appealed(obj), self.first_decider(obj), self.decide_by(obj))
+                for obj in chosen
+            ],
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "requests/admin/appeal_decide.html", context)
+
+    # --- one appeal, from its own page ---------------------------------------------
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.decide_one)
+        return [
+            path("<int:pk>/decide/", view, name="requests_app_appeal_decide"),
+            *super().get_urls(),
+        ]
+
+    def decide_one(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The list's action for the appeal whose page the officer is on."""
+        appeal = get_object_or_404(Appeal, pk=pk)
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        page = reverse("admin:requests_app_appeal_change", args=[appeal.pk])
+        if appeal.status != Appeal.Status.OPEN:
+            self.message_user(request, "This appeal is already decided.", messages.INFO)
+            return HttpResponseRedirect(page)
+        response = self.decide(request, Appeal.objects.filter(pk=appeal.pk))
+        return response or HttpResponseRedirect(page)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        appeal = Appeal.objects.filter(pk=object_id).first()
+        offered = (
+            appeal is not None
+            and appeal.status == Appeal.Status.OPEN
+            and self.has_decide_permission(request)
+        )
+        extra = {**(extra_context or {}), "decide_url": None}
+        if offered:
+            extra["decide_url"] = reverse(
+                "admin:requests_app_appeal_decide", args=[appeal.pk]
+            )
+            extra["refused_it"] = appeal.appealed_decided_by_id == request.user.pk
+        return super().change_view(request, object_id, form_url, extra)
 
     def _decide_each(self, request: HttpRequest, queryset: QuerySet, data: dict):
         done, refusals = 0, []

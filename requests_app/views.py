@@ -282,6 +282,9 @@ def _status_page(
             for o in req.outcomes.filter(status=SourceOutcome.Status.DONE)
         ],
         "error": error,
+        # A confirmed "Make a complaint" is worked as a complaint: the
+        # requester follows that, not the request record it was filed through.
+        "complaint": req.complaints.first() if req.type == req.Type.COMPLAINT else None,
         **_appeal_context(req, appeal_form),
     }
     return render(request, "requests/status.html", context, status=code)
