@@ -137,6 +137,15 @@ STEP_WORDS: dict[str, tuple[str, str]] = {
         "Record that the complainant took the complaint further. Nobody is e-mailed.",
         "Record where it was taken",
     ),
+    "link": (
+        "The complaint and the incident will each show the other. Nobody is e-mailed.",
+        "Link the incident",
+    ),
+    "unlink": (
+        "The link between the complaint and the incident is removed. Nobody is "
+        "e-mailed.",
+        "Unlink the incident",
+    ),
 }
 
 
