@@ -243,7 +243,10 @@ class IncidentAdmin(admin.ModelAdmin):
             for c in obj.complaints.order_by("received_at", "id")
         ]
         if not rows:
-            return "None. Link one from the complaint's page (Link an incident…)."
+            return (
+                "No complaint is linked yet. Link one from the complaint's page "
+                "(Link an incident…)."
+            )
         return format_html_join(", ", '<a href="{}">{}</a>', rows)
 
     @admin.display(description="categories of data")

@@ -140,6 +140,6 @@ def test_auditor_sees_the_links_but_cannot_link(client, officer, auditor):
 def test_incident_page_without_complaints_says_none(client, officer):
     incident = IncidentFactory()
     client.force_login(officer)
-    assert "None. Link one from the complaint" in page(
+    assert "No complaint is linked yet. Link one from the complaint" in page(
         client, "incidents_app_incident", incident
     )
