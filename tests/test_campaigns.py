@@ -317,3 +317,19 @@ def test_send_many_records_a_refused_email_and_sends_the_rest(no_sends, monkeypa
     refused = OutboundEmail.objects.get(key="k-1")
     assert refused.status == OutboundEmail.Status.PENDING and refused.attempts == 1
     assert "relay refused" in refused.last_error
+
+
+@pytest.mark.django_db
+def test_send_many_leaves_the_connection_awaiting_commits_again(no_sends):
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    ids = outbox.queue_many(
+        template="probe", context={}, recipients=[("k-1", "a@example.org", "en")]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        before = cursor.fetchone()[0]
+        assert outbox.send_many(ids) == 1
+        cursor.execute("SHOW synchronous_commit")
+        # The next task on this worker's connection (a batch) waits for the disk.
+        assert cursor.fetchone()[0] == before == "on"
