@@ -124,75 +124,47 @@ def queue_many(
     """
     if not recipients:
         return []
-    langs = {
-        languages.supported(lang or translation.get_language())
-        for *_, lang in recipients
-    }
+    rows = [
+        (key, to, languages.supported(lang or translation.get_language()))
+        for key, to, lang in recipients
+    ]
     checked = resolve(context, mint=False)
-    for language in langs:
+    for language in {language for *_, language in rows}:
         render(template, checked, language)
-    ids = _insert_many(template, context, recipients)
+    ids = _insert_many(template, context, rows)
     _send_after_commit(ids)
     return ids
 
 
-_COLUMNS = (
-    "key",
-    "to",
-    "template",
-    "language",
-    "context",
-    "headers",
-    "status",
-    "attempts",
-    "last_error",
-    "created_at",
-)
+_COLUMNS = ("key", "to", "language", "template", "context", "headers", "status")
+_COLUMNS += ("attempts", "last_error", "created_at")
 
 
 def _insert_many(
-    template: str, context: dict, recipients: Sequence[tuple[str, str, str]]
+    template: str, context: dict, rows: list[tuple[str, str, str]]
 ) -> list[int]:
     fields = [OutboundEmail._meta.get_field(name) for name in _COLUMNS]
-    prep = [field.get_db_prep_save for field in fields]
-    fixed = {
-        "template": template,
-        "context": context,
-        "headers": {},
-        "status": OutboundEmail.Status.PENDING,
-        "attempts": 0,
-        "last_error": "",
-        "created_at": timezone.now(),
-    }
-    rows = [
+    same = (template, context, {}, OutboundEmail.Status.PENDING, 0, "", timezone.now())
+    values = [
         [
-            prep[i](value, connection)
-            for i, value in enumerate(
-                (
-                    key,
-                    to,
-                    template,
-                    languages.supported(lang),
-                    *[fixed[c] for c in _COLUMNS[4:]],
-                )
-            )
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, (*row, *same), strict=True)
         ]
-        for key, to, lang in recipients
+        for row in rows
     ]
     quote = connection.ops.quote_name
     table = quote(OutboundEmail._meta.db_table)
     columns = ", ".join(quote(c) for c in _COLUMNS)
-    size = connection.ops.bulk_batch_size(fields, rows) or len(rows)
+    one_row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    size = connection.ops.bulk_batch_size(fields, values) or len(values)
     ids: list[int] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            values = ", ".join(
-                ["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(chunk)
-            )
+        for start in range(0, len(values), size):
+            chunk = values[start : start + size]
             cursor.execute(
                 # Identifiers are the model's own; every value is a parameter.
-                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
+                f"INSERT INTO {table} ({columns}) "  # noqa: S608
+                f"VALUES {', '.join([one_row] * len(chunk))} "
                 f"ON CONFLICT ({quote('key')}) DO NOTHING RETURNING id",
                 [value for row in chunk for value in row],
             )
