@@ -1,11 +1,11 @@
 """Publishing a material policy change to 1,000,000 subjects.
 
 The worker's work is done in-process, exactly as the tasks do it: each batch
-task (``campaign_run_batch``) queues e-mails in the outbox, then each send task
-(``send_one``) sends one through an e-mail backend that writes nothing. Two
-windows are timed, one at the start of the subject table and one near its end
-(the cursor is moved there), so a late batch is shown to cost what an early one
-does. Resident memory is sampled after every batch.
+task (``campaign_run_batch``) queues e-mails in the outbox, then the send tasks
+(``send_many``, a chunk of ids each) send them through an e-mail backend that
+writes nothing. Two windows are timed, one at the start of the subject table
+and one near its end (the cursor is moved there), so a late batch is shown to
+cost what an early one does. Resident memory is sampled after every batch.
 
 Goal: worker memory stays constant (RSS grows by less than 16 MiB from the end
 of the first window's warm-up to the end of the run); e-mails per second are
@@ -58,14 +58,13 @@ def _window(campaign_id: int, sent_ids: list[int], samples: list[float]) -> tupl
     import gc
 
     from consent_app.policy import campaign_run_batch
-    from privacyportal.mail import send_one
+    from privacyportal.mail import send_many
 
     sent, start = 0, time.perf_counter()
     while time.perf_counter() - start < WINDOW_SECONDS:
         if not campaign_run_batch(campaign_id=campaign_id, batch_size=BATCH):
             break
-        for pk in sent_ids:
-            sent += send_one(pk)
+        sent += send_many(sent_ids)
         sent_ids.clear()
         gc.collect()
         samples.append(_rss_mib())
@@ -88,8 +87,8 @@ def run() -> Result:
     queued: list[int] = []
     # Stand-ins for the broker: the batch and send tasks run here, in order.
     send_task = mock.patch(
-        "privacyportal.tasks.send_email_task.apply_async",
-        lambda args=(), kwargs=None, **kw: queued.append(args[0]),
+        "privacyportal.tasks.send_emails_task.apply_async",
+        lambda args=(), kwargs=None, **kw: queued.extend(args[0]),
     )
     batch_task = mock.patch(
         "consent_app.tasks.policy_campaign_batch_task.apply_async",

@@ -5,14 +5,14 @@ Invariants kept here:
 - a less-protective version sets ``Purpose.reconsent_since`` on the purposes it
   affects, in O(1): every consent given before that moment stops covering data
   collected before it until the person consents again (see ``consent_allows``);
-- a material version starts one campaign that e-mails each subject once: the
-  batch claims the campaign row, advances its cursor in the same transaction as
-  the e-mails it queues, and each e-mail's outbox key is unique per subject.
+- a material version starts one campaign that e-mails each subject once, run
+  by the shared outbox-campaign runner (``privacyportal.campaigns``): a batch
+  claims the campaign row, advances its cursor in the same transaction as the
+  e-mails it queues, and each e-mail's outbox key is unique per subject.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -25,10 +25,8 @@ from django.utils import timezone
 
 from consent_app.models import PolicyCampaign, PolicyVersion, Purpose
 from consent_app.services import ConsentError
-from privacyportal import audit
+from privacyportal import audit, campaigns
 from privacyportal.subjects.models import DataSubject
-
-log = logging.getLogger(__name__)
 
 
 def render_markdown(text: str) -> str:
@@ -125,25 +123,8 @@ def _campaign_start(version: PolicyVersion) -> PolicyCampaign:
     campaign = PolicyCampaign.objects.create(
         version=version, total=_recipients().count()
     )
-    _schedule_batch(campaign.pk, countdown=0)
+    campaigns.schedule(CAMPAIGN, campaign.pk, countdown=0)
     return campaign
-
-
-def _schedule_batch(campaign_id: int, *, countdown: int) -> None:
-    """Enqueue the next batch after commit; the resume job covers a broker outage."""
-    from consent_app.tasks import policy_campaign_batch_task
-
-    def send() -> None:
-        try:
-            policy_campaign_batch_task.apply_async(
-                args=[campaign_id], countdown=countdown
-            )
-        except Exception:
-            log.warning(
-                "could not enqueue campaign %s batch", campaign_id, exc_info=True
-            )
-
-    transaction.on_commit(send)
 
 
 def campaign_run_batch(*, campaign_id: int, batch_size: int | None = None) -> int:
@@ -152,62 +133,16 @@ def campaign_run_batch(*, campaign_id: int, batch_size: int | None = None) -> in
     A run that finds the campaign locked by another run or already done does
     nothing, so a task delivered twice cannot e-mail anyone twice.
     """
-    from privacyportal.mail import queue_email
-
-    size = batch_size or settings.CONSENT_CAMPAIGN_BATCH_SIZE
-    with transaction.atomic():
-        campaign = (
-            # OF self: the joined policy version stays unlocked for others.
-            PolicyCampaign.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("version")
-            .filter(pk=campaign_id, status=PolicyCampaign.Status.RUNNING)
-            .first()
-        )
-        if campaign is None:
-            return 0
-        rows = list(
-            _recipients()
-            .filter(pk__gt=campaign.cursor)
-            .order_by("pk")
-            .values_list("pk", "email", "language")[:size]
-        )
-        context = _notice_context(campaign.version)
-        queued = 0
-        for pk, email, language in rows:
-            key = f"consent-policy-{campaign.version_id}-{pk}"
-            if queue_email(
-                key=key,
-                to=email,
-                template="consent_policy_changed",
-                context=context,
-                # A job has no page language: the person's own, else the default.
-                language=language or settings.LANGUAGE_CODE,
-            ):
-                queued += 1
-        _advance(campaign, rows, queued)
-    return len(rows)
+    return campaigns.run_batch(CAMPAIGN, run_id=campaign_id, batch_size=batch_size)
 
 
-def _advance(campaign: PolicyCampaign, rows: list, queued: int) -> None:
-    now = timezone.now()
-    if not rows:
-        PolicyCampaign.objects.filter(pk=campaign.pk).update(
-            status=PolicyCampaign.Status.DONE, finished_at=now, last_batch_at=now
-        )
-        audit.record(
-            "consent.campaign.finished",
-            actor=audit_system(),
-            target=campaign,
-            data={"sent": campaign.sent, "version": campaign.version.label},
-        )
-        return
-    PolicyCampaign.objects.filter(pk=campaign.pk).update(
-        cursor=rows[-1][0],
-        sent=campaign.sent + queued,
-        batches=campaign.batches + 1,
-        last_batch_at=now,
+def _campaign_finished(campaign: PolicyCampaign) -> None:
+    audit.record(
+        "consent.campaign.finished",
+        actor=audit_system(),
+        target=campaign,
+        data={"sent": campaign.sent, "version": campaign.version.label},
     )
-    _schedule_batch(campaign.pk, countdown=settings.CONSENT_CAMPAIGN_BATCH_INTERVAL)
 
 
 def audit_system() -> Any:
@@ -229,16 +164,17 @@ def _notice_context(version: PolicyVersion) -> dict[str, Any]:
 
 def campaigns_resume(*, stalled_after: timedelta | None = None) -> int:
     """Re-enqueue running campaigns whose last batch is old (broker or worker lost)."""
-    margin = stalled_after or timedelta(
-        seconds=settings.CONSENT_CAMPAIGN_BATCH_INTERVAL + 600
-    )
-    cutoff = timezone.now() - margin
-    stalled = PolicyCampaign.objects.filter(
-        status=PolicyCampaign.Status.RUNNING
-    ).exclude(last_batch_at__gt=cutoff)
-    stalled = stalled.exclude(last_batch_at__isnull=True, started_at__gt=cutoff)
-    ids = list(stalled.values_list("pk", flat=True))
-    for pk in ids:
-        with transaction.atomic():
-            _schedule_batch(pk, countdown=0)
-    return len(ids)
+    return campaigns.resume(CAMPAIGN, stalled_after=stalled_after)
+
+
+CAMPAIGN = campaigns.Campaign(
+    name="policy campaign",
+    model=PolicyCampaign,
+    task="consent_app.tasks.policy_campaign_batch_task",
+    template="consent_policy_changed",
+    key_prefix=lambda campaign: f"consent-policy-{campaign.version_id}-",
+    recipients=lambda campaign: _recipients(),
+    context=lambda campaign: _notice_context(campaign.version),
+    finished=_campaign_finished,
+    related=("version",),
+)

@@ -6,10 +6,11 @@ Invariants kept here:
   twice adds nothing, and a CSV list with a bad line adds no one;
 - a notice is sent only once the incident records the decision to tell them,
   and only one run per incident sends at a time;
-- a run works like the policy campaign (``consent_app.policy``): a batch claims
-  the run row (``select_for_update(skip_locked)``), queues its e-mails in the
-  outbox and advances the cursor in one transaction, so a task delivered twice
-  sends nothing twice and a batch killed half-way leaves nothing behind;
+- a run is the shared outbox-campaign runner's (``privacyportal.campaigns``),
+  as the policy campaign is: a batch claims the run row
+  (``select_for_update(skip_locked)``), queues its e-mails in the outbox and
+  advances the cursor in one transaction, so a task delivered twice sends
+  nothing twice and a batch killed half-way leaves nothing behind;
 - each person's outbox key is ``breach-notice-<incident>-<person>``: one
   notice per person, ever, whatever happens to the runs;
 - every change is audited once per action or run (not per person).
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -33,10 +33,9 @@ from django.db.models.functions import Cast, Concat, Lower, Trim
 from django.utils import timezone
 
 from incidents_app.models import AffectedPerson, Incident, NoticeRun
-from privacyportal import audit
+from privacyportal import audit, campaigns
 from privacyportal.subjects.models import normalize_email
 
-log = logging.getLogger(__name__)
 TEMPLATE = "breach_notice"
 
 
@@ -298,21 +297,8 @@ def notice_run_start(*, actor: Any, incident: Incident, text: NoticeText) -> Not
             target=incident,
             data={"reference": incident.reference, "run": run.pk, "people": waiting},
         )
-        _schedule_batch(run.pk, countdown=0)
+        campaigns.schedule(CAMPAIGN, run.pk, countdown=0)
     return run
-
-
-def _schedule_batch(run_id: int, *, countdown: int) -> None:
-    """Enqueue the next batch after commit; the resume job covers a lost message."""
-    from incidents_app.tasks import notice_batch_task
-
-    def send() -> None:
-        try:
-            notice_batch_task.apply_async(args=[run_id], countdown=countdown)
-        except Exception:
-            log.warning("could not enqueue notice run %s batch", run_id, exc_info=True)
-
-    transaction.on_commit(send)
 
 
 def _text(run: NoticeRun) -> NoticeText:
@@ -324,85 +310,49 @@ def notice_run_batch(*, run_id: int, batch_size: int | None = None) -> int:
 
     A call that finds the run locked by another worker, or finished, does nothing.
     """
-    from privacyportal.mail import queue_email
-
-    size = batch_size or settings.CONSENT_CAMPAIGN_BATCH_SIZE
-    with transaction.atomic():
-        run = (
-            NoticeRun.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("incident")
-            .filter(pk=run_id, status=NoticeRun.Status.RUNNING)
-            .first()
-        )
-        if run is None:
-            return 0
-        rows = list(
-            AffectedPerson.objects.filter(
-                incident_id=run.incident_id, pk__gt=run.cursor, notified_at__isnull=True
-            )
-            .order_by("pk")
-            .values_list("pk", "email", "language")[:size]
-        )
-        context = notice_context(run.incident, _text(run))
-        queued = 0
-        for pk, email, language in rows:
-            if queue_email(
-                key=f"breach-notice-{run.incident_id}-{pk}",
-                to=email,
-                template=TEMPLATE,
-                context=context,
-                language=person_language(language),
-            ):
-                queued += 1
-        _advance(run, rows, queued)
-    return len(rows)
+    return campaigns.run_batch(CAMPAIGN, run_id=run_id, batch_size=batch_size)
 
 
-def _advance(run: NoticeRun, rows: list, queued: int) -> None:
-    now = timezone.now()
-    if not rows:
-        NoticeRun.objects.filter(pk=run.pk).update(
-            status=NoticeRun.Status.DONE, finished_at=now, last_batch_at=now
-        )
-        audit.record(
-            "incidents.notice.finished",
-            actor=system_actor(),
-            target=run.incident,
-            data={"reference": run.incident.reference, "run": run.pk, "sent": run.sent},
-        )
-        return
+def _key_prefix(run: NoticeRun) -> str:
+    return f"breach-notice-{run.incident_id}-"
+
+
+def _mark_told(run: NoticeRun, rows: list, now: Any) -> None:
     # One UPDATE records every person of the batch as told, with their key.
     AffectedPerson.objects.filter(pk__in=[row[0] for row in rows]).update(
         notified_at=now,
-        outbox_key=Concat(
-            Value(f"breach-notice-{run.incident_id}-"),
-            Cast("id", models.CharField()),
-        ),
+        outbox_key=Concat(Value(_key_prefix(run)), Cast("id", models.CharField())),
     )
-    NoticeRun.objects.filter(pk=run.pk).update(
-        cursor=rows[-1][0],
-        sent=run.sent + queued,
-        batches=run.batches + 1,
-        last_batch_at=now,
+
+
+def _run_finished(run: NoticeRun) -> None:
+    audit.record(
+        "incidents.notice.finished",
+        actor=system_actor(),
+        target=run.incident,
+        data={"reference": run.incident.reference, "run": run.pk, "sent": run.sent},
     )
-    _schedule_batch(run.pk, countdown=settings.CONSENT_CAMPAIGN_BATCH_INTERVAL)
 
 
 def notice_runs_resume(*, stalled_after: timedelta | None = None) -> int:
     """Re-enqueue running notices whose last batch is old (worker or broker lost)."""
-    margin = stalled_after or timedelta(
-        seconds=settings.CONSENT_CAMPAIGN_BATCH_INTERVAL + 600
-    )
-    cutoff = timezone.now() - margin
-    stalled = NoticeRun.objects.filter(status=NoticeRun.Status.RUNNING).exclude(
-        last_batch_at__gt=cutoff
-    )
-    stalled = stalled.exclude(last_batch_at__isnull=True, started_at__gt=cutoff)
-    ids = list(stalled.values_list("pk", flat=True))
-    for pk in ids:
-        with transaction.atomic():
-            _schedule_batch(pk, countdown=0)
-    return len(ids)
+    return campaigns.resume(CAMPAIGN, stalled_after=stalled_after)
+
+
+CAMPAIGN = campaigns.Campaign(
+    name="breach notice",
+    model=NoticeRun,
+    task="incidents_app.tasks.notice_batch_task",
+    template=TEMPLATE,
+    key_prefix=_key_prefix,
+    recipients=lambda run: AffectedPerson.objects.filter(
+        incident_id=run.incident_id, notified_at__isnull=True
+    ),
+    context=lambda run: notice_context(run.incident, _text(run)),
+    finished=_run_finished,
+    related=("incident",),
+    after_batch=_mark_told,
+)
 
 
 # --- the subject's story --------------------------------------------------------

@@ -94,6 +94,20 @@ def send_email_task(email_id: int) -> bool:
     return send_one(email_id)
 
 
+@shared_task(
+    name="privacyportal.tasks.send_emails_task",
+    autoretry_for=EMAIL_RETRY_ON,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=6,
+)
+def send_emails_task(email_ids: list[int]) -> int:
+    """A campaign batch's e-mails; a retry skips those already sent."""
+    from privacyportal.mail import send_many
+
+    return send_many(email_ids)
+
+
 @shared_task(name="privacyportal.tasks.redispatch_email_task")
 def redispatch_email_task() -> int:
     from privacyportal.mail import redispatch_pending
