@@ -27,13 +27,14 @@ PORTAL_APPS = (
     "disclosures_app",
     "incidents_app",  # Officers manage; Analysts and Auditors view
     "complaints_app",
+    "api",  # API keys: Officers manage them; Analysts and Auditors view
     "django_celery_beat",
 )
 # Models that set policy: only Privacy Officers change them.
 POLICY_MODELS = {
     "consent_app.purpose",
     "consent_app.policyversion",
-    "consent_app.apikey",
+    "api.apikey",
     "retention_app.retentionpolicy",
     # A customer's own retention choice and recording on/off.
     "retention_app.recordingsettings",

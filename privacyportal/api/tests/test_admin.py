@@ -125,3 +125,16 @@ def test_the_key_pages_fit_the_screen_and_break_no_csp_rule(
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 1280
     page.screenshot(path=str(out / "list.png"), full_page=True)
     assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+def test_only_privacy_officers_manage_keys_others_may_look(officer, analyst, support):
+    from django.test import Client
+
+    for user, add_status in ((officer, 200), (analyst, 403)):
+        client = Client()
+        client.force_login(user)
+        assert client.get(LIST).status_code == 200
+        assert client.get(ADD).status_code == add_status
+    client = Client()
+    client.force_login(support)
+    assert client.get(LIST).status_code == 403
