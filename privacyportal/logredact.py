@@ -23,7 +23,7 @@ _TOKEN = re.compile(
     r"(privacy(?:/|%2F)[^\s\"'?#]{0,64}?)(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}",
     re.IGNORECASE,
 )
-# Consent API keys (consent_app.apikeys) travel in a header, which a custom
+# API keys (privacyportal/api/keys.py) travel in a header, which a custom
 # access-log format could print.
 _API_KEY = re.compile(r"\bck_[A-Za-z0-9_-]{20,}")
 

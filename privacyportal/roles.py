@@ -27,6 +27,7 @@ PORTAL_APPS = (
     "disclosures_app",
     "incidents_app",  # Officers manage; Analysts and Auditors view
     "complaints_app",
+    "api",  # API keys: Officers manage them; Analysts and Auditors view
     "webhooks",  # Officers manage subscriptions; others view the delivery log
     "django_celery_beat",
 )
@@ -34,7 +35,7 @@ PORTAL_APPS = (
 POLICY_MODELS = {
     "consent_app.purpose",
     "consent_app.policyversion",
-    "consent_app.apikey",
+    "api.apikey",
     "retention_app.retentionpolicy",
     # A customer's own retention choice and recording on/off.
     "retention_app.recordingsettings",

@@ -418,7 +418,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["privacyportal.api.permissions.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["privacyportal.api.throttling.KeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["privacyportal.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "privacyportal.api.pagination.CursorPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "privacyportal.api.problems.exception_handler",

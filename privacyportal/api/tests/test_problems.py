@@ -58,6 +58,15 @@ def test_malformed_json_is_a_400_problem(reader):
     _problem(response, 400, "malformed-body")
 
 
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 30_000 + "]" * 30_000, '{"emails": NaN}', '{"n": ' + "9" * 5000 + "}"],
+)
+def test_json_the_decoder_chokes_on_is_a_400_problem(reader, body):
+    response = reader.post(BATCH, body, content_type="application/json")
+    _problem(response, 400, "malformed-body")
+
+
 @pytest.mark.parametrize("body", ["[]", "null", "42", '"text"', "{}"])
 def test_json_that_is_not_an_object_of_the_right_shape_is_400(reader, body):
     _problem(
@@ -158,3 +167,27 @@ def test_cursor_pages_follow_their_links(make_key):
     response = _list(make_key, page_size=2)
     body = json.loads(response.content)
     assert len(body["results"]) == 2 and body["next"]
+
+
+def test_an_accept_header_without_json_is_a_406_problem(reader):
+    response = reader.get(
+        "/api/v1/consent",
+        {"email": "a@example.org", "purpose": "newsletter"},
+        HTTP_ACCEPT="text/html",
+    )
+    assert response.status_code == 406
+    assert response["Content-Type"] == CONTENT_TYPE
+
+
+def test_the_api_sets_no_cookie_and_needs_no_csrf_token(reader, settings):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(
+        BATCH,
+        {"emails": ["a@example.org"]},
+        content_type="application/json",
+        **reader.headers,
+    )
+    assert response.status_code == 200
+    assert not response.cookies
