@@ -96,7 +96,7 @@ def test_staff_deleting_a_recording_sends_recording_deleted(subscription, office
     recording_delete(actor=officer, recording=recording)
     (body,) = sent("recording.deleted")
     assert body["object"] == {"type": "recording", "id": str(recording.pk)}
-    assert body["data"] == {"reason": "customer"}
+    assert body["data"] == {"reason": "customer", "recordings": 1}
 
 
 @pytest.mark.django_db
