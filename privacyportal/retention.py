@@ -10,6 +10,12 @@ A category says which of its rows are due and disposes of one batch of them.
 The sweep calls ``dispose_batch`` inside a short transaction, writes one
 DeletionRecord per returned item in that same transaction, and removes the
 returned files only after it commits.
+
+A category may set ``announces = True`` (items other systems mirror, such as
+recordings): the sweep then also writes one AuditEvent per batch,
+``retention.sweep.batch``, in the batch's transaction, naming the disposed
+items' ids (ids only). Outgoing webhooks turn it into events. One event per
+batch, not per item, keeps a million-row sweep to hundreds of audit events.
 """
 
 from __future__ import annotations

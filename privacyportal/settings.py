@@ -459,6 +459,12 @@ WEBHOOK_READ_TIMEOUT = config.integer("WEBHOOK_READ_TIMEOUT", 10, minimum=1)
 # A subscription is disabled (and the Privacy Officers e-mailed) once this many
 # deliveries in a row have used up every retry (about 24 hours each).
 WEBHOOK_DISABLE_AFTER = config.integer("WEBHOOK_DISABLE_AFTER", 3, minimum=1)
+# Starting days of the "Webhook delivery log" retention policy: delivered and
+# given-up deliveries (and their attempts) older than this are deleted by the
+# sweep. Once the policy exists it is changed in the admin (Retention policies).
+WEBHOOK_DELIVERY_RETENTION_DAYS = config.integer(
+    "WEBHOOK_DELIVERY_RETENTION_DAYS", 90, minimum=1
+)
 
 # --- Logging ---------------------------------------------------------------------
 # Secret link tokens never reach a log: Django logs the path of every 4xx/5xx.

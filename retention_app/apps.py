@@ -9,6 +9,7 @@ class RetentionConfig(AppConfig):
 
     def ready(self) -> None:
         from privacyportal import registry, retention, schedule
+        from privacyportal.audit import describe
         from privacyportal.subjects import story
         from retention_app import categories, sources
         from retention_app.services.holds import active_holds
@@ -17,6 +18,9 @@ class RetentionConfig(AppConfig):
         for category in categories.ALL:
             retention.register(category)
         retention.set_hold_provider(active_holds)
+        describe.register(
+            "retention.sweep.batch", "Retention sweep deleted a batch of items"
+        )
         story.register("retention", retention_sections, order=40)
         _register_dashboard()
         registry.register(sources.RecordingSource())

@@ -143,6 +143,8 @@ class _ContentCategory:
     kind: str
     action = Action.DELETE
     default_days: int | None = 365
+    # See privacyportal.retention: the sweep audits each batch's ids.
+    announces = False
     legal_basis = "Customer instruction (the customer sets how long content is kept)"
 
     def due(self, *, now: datetime, terms: Terms, holds: Holds) -> Due:
@@ -196,6 +198,7 @@ class _ContentCategory:
             item=self.item_sql,
             dependants=self.dependants,
             receipt=replace(receipt, rule_orgs=tuple(explicit), rule=CUSTOMER_RULE),
+            with_ids=self.announces,
         )
 
 
@@ -204,6 +207,8 @@ class RecordingCategory(_ContentCategory):
     label = "Conference recordings"
     model = Recording
     kind = "recording"
+    # Customers' systems mirror recordings: they must hear of each one that goes.
+    announces = True
     columns = ["id", "organization_id", "size_bytes", "media"]
     item_sql = ItemSql("t.organization_id", "t.size_bytes", "t.media")
     # Participants go with the recording; its transcripts lose the link and

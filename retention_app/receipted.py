@@ -42,6 +42,8 @@ class Batch:
     count: int
     bytes: int = 0
     files: tuple[str, ...] = ()
+    # The deleted rows' ids, when the category announces them (``announces``).
+    ids: tuple[int | str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,14 @@ def delete_due_recorded(
     item: ItemSql,
     receipt: Receipt,
     dependants: Dependants = (),
+    with_ids: bool = False,
 ) -> Batch:
-    """Dispose of up to ``limit`` due, unheld rows of ``table`` with receipts."""
+    """Dispose of up to ``limit`` due, unheld rows of ``table`` with receipts.
+
+    ``with_ids`` also returns the deleted rows' ids (for the batch's audit
+    event); otherwise none travel back.
+    """
+    ids = "array_agg(id)" if with_ids else "NULL::bigint[]"
     sql = (
         f"WITH picked AS (SELECT id FROM {table} WHERE NOT held "  # noqa: S608
         "AND purge_after <= %(now)s ORDER BY purge_after LIMIT %(limit)s "
@@ -100,7 +108,7 @@ def delete_due_recorded(
         f"RETURNING t.id, {item.org} AS org, {item.bytes} AS bytes, "
         f"{item.media} AS media){dependant_ctes(dependants)}{RECEIPTS} "
         "SELECT count(*), coalesce(sum(bytes), 0), "
-        "array_remove(array_agg(media), '') FROM gone"
+        f"array_remove(array_agg(media), ''), {ids} FROM gone"
     )
     params = {
         "now": now,
@@ -117,5 +125,5 @@ def delete_due_recorded(
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        count, size, files = cursor.fetchone()
-    return Batch(count, int(size), tuple(files or ()))
+        count, size, files, gone_ids = cursor.fetchone()
+    return Batch(count, int(size), tuple(files or ()), tuple(gone_ids or ()))

@@ -73,8 +73,8 @@ def _held_result(deleted: int, holds: list, what: str) -> ErasureResult:
     )
 
 
-def _erase(category: Any, rows: list, holds_of: Any, what: str, actor: Any) -> Any:
-    """Delete the unheld rows with receipts; returns (deleted, holds of the rest)."""
+def _erase(category: Any, rows: list, holds_of: Any) -> tuple[list[str], list]:
+    """Delete the unheld rows with receipts; returns (ids deleted, holds kept)."""
     held = [r for r in rows if r.held]
     gone = category.delete_ids([r.pk for r in rows if not r.held])
     record_disposals(
@@ -85,7 +85,7 @@ def _erase(category: Any, rows: list, holds_of: Any, what: str, actor: Any) -> A
         policy_key="erasure request",
     )
     holds = [h for r in held for h in holds_of(r)]
-    return len(gone), holds
+    return [item.item_id for item in gone], holds
 
 
 class RecordingSource:
@@ -117,13 +117,19 @@ class RecordingSource:
             texts = list(_transcripts(subject))
             if not recs and not texts:
                 return ErasureResult(Outcome.NOTHING)
-            n1, h1 = _erase(recording_category, recs, _rec_holds, "recordings", actor)
-            n2, h2 = _erase(transcript_category, texts, _text_holds, "", actor)
+            ids, h1 = _erase(recording_category, recs, _rec_holds)
+            texts_gone, h2 = _erase(transcript_category, texts, _text_holds)
+            n1, n2 = len(ids), len(texts_gone)
             audit.record(
                 "retention.erasure.recordings",
                 actor=actor,
                 subject_id=subject.pk,
-                data={"deleted": n1 + n2, "held": len(h1) + len(h2)},
+                # The recordings' ids (no titles) reach webhook subscribers.
+                data={
+                    "deleted": n1 + n2,
+                    "held": len(h1) + len(h2),
+                    "recording_ids": ids,
+                },
             )
         if h1 or h2:
             return _held_result(n1 + n2, h1 + h2, "recordings and transcripts")
@@ -189,7 +195,8 @@ class CallRecordSource:
             rows = list(CallRecord.objects.filter(subject=subject))
             if not rows:
                 return ErasureResult(Outcome.NOTHING)
-            deleted, holds = _erase(call_record_category, rows, _call_holds, "", actor)
+            gone, holds = _erase(call_record_category, rows, _call_holds)
+            deleted = len(gone)
             audit.record(
                 "retention.erasure.call_records",
                 actor=actor,

@@ -199,12 +199,24 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         thing = obj.payload.get("object", {})
         name = str(thing.get("type", "")).replace("_", " ")
         ref = thing.get("reference") or thing.get("purpose") or thing.get("id")
-        return f"{name.capitalize()} {ref}".strip()
+        about = f"{name.capitalize()} {ref or ''}".strip()
+        many = obj.payload.get("objects") or []
+        if len(many) > 1:  # a sweep batch or an erasure: name how many went
+            about += f": {len(many):,} {many[0].get('type', 'item')}s"
+        return about
 
     @admin.display(description="What was sent")
     def payload_pre(self, obj: WebhookDelivery) -> str:
         text = json.dumps(obj.payload, indent=2, sort_keys=True)
         return format_html("<pre>{}</pre>", text)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        rows = super().get_queryset(request)
+        match = request.resolver_match
+        if match and match.url_name and match.url_name.endswith("_changelist"):
+            # The list shows no payload; a batch's lists ~2,000 recordings.
+            rows = rows.defer("payload")
+        return rows
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,13 +9,16 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from privacyportal import emailtitles, schedule
+        from privacyportal import emailtitles, retention, schedule
+        from privacyportal.api.webhooks import categories
         from privacyportal.api.webhooks.services import on_audit_event
         from privacyportal.audit import describe
         from privacyportal.audit.services import SUBSCRIBERS
 
         if on_audit_event not in SUBSCRIBERS:
             SUBSCRIBERS.append(on_audit_event)
+        for category in categories.ALL:
+            retention.register(category)
         for code, sentence in SENTENCES.items():
             describe.register(code, sentence)
         describe.AREAS.setdefault("webhooks", "Webhook")

@@ -23,6 +23,8 @@ class Event:
     object: dict[str, Any]
     data: dict[str, Any] = field(default_factory=dict)
     subject: str | None = None
+    # Every item the event is about, when it names several (recording.deleted).
+    objects: list[dict[str, Any]] | None = None
 
 
 def subject_ref(subject_id: int | None) -> str | None:
@@ -89,41 +91,57 @@ def _consent(event: AuditEvent) -> list[Event]:
     ]
 
 
-def _recording_deleted(event: AuditEvent) -> list[Event]:
-    reason = event.data.get("reason")
-    # The deletion services pass a DeletionRecord reason code; anything else
-    # could be words someone typed, which stay out of the payload.
-    known = reason if reason in ("retention", "customer", "erasure") else None
-    return [
-        Event(
-            "recording.deleted",
-            {"type": "recording", "id": event.target_id},
-            {"reason": known},
-        )
-    ]
+# Reason codes of DeletionRecord; anything else could be words someone typed,
+# which stay out of the payload.
+REASONS = ("retention", "customer", "erasure")
+# Recordings named by one recording.deleted event: a sweep batch (2,000 by
+# default) fits in one; a larger batch or erasure is split, keeping a body
+# under ~75 KB.
+MAX_OBJECTS = 2000
 
 
-def _sweep(event: AuditEvent) -> list[Event]:
-    """A sweep announces its recording deletions once per run, as a count.
+def _recordings(
+    ids: list[str], reason: str | None, object_: dict[str, Any]
+) -> list[Event]:
+    """recording.deleted naming every recording by id in ``objects``.
 
-    It writes no audit event per item (it disposes of thousands a second), so
-    the run's own finished/interrupted event is where webhooks hear of them.
+    One event per deletion batch, not per recording: a million-row sweep
+    then writes hundreds of delivery rows per subscription, not a million.
     """
-    from retention_app.categories import RECORDINGS
-    from retention_app.models import SweepRun
-
-    run = SweepRun.objects.filter(pk=event.target_id).values("dry_run", "counts")
-    row = run.first()
-    count = (row or {}).get("counts", {}).get(RECORDINGS, 0)
-    if not row or row["dry_run"] or not count:
-        return []
+    known = reason if reason in REASONS else None
+    chunks = [ids[i : i + MAX_OBJECTS] for i in range(0, len(ids), MAX_OBJECTS)]
     return [
         Event(
             "recording.deleted",
-            {"type": "retention_sweep", "id": event.target_id},
-            {"reason": "retention", "recordings": count},
+            object_,
+            {"reason": known, "recordings": len(chunk)},
+            objects=[{"type": "recording", "id": str(pk)} for pk in chunk],
         )
+        for chunk in chunks
     ]
+
+
+def _recording_deleted(event: AuditEvent) -> list[Event]:
+    if event.data.get("found") == 0:  # already gone: this call deleted nothing
+        return []
+    recording = {"type": "recording", "id": event.target_id}
+    return _recordings([event.target_id], event.data.get("reason"), recording)
+
+
+def _sweep_batch(event: AuditEvent) -> list[Event]:
+    """A sweep batch's recordings (its audit event carries their ids)."""
+    from retention_app.categories import RECORDINGS
+
+    if event.data.get("category") != RECORDINGS:
+        return []
+    run = {"type": "retention_sweep", "id": event.target_id}
+    return _recordings(event.data.get("ids", []), event.data.get("reason"), run)
+
+
+def _erasure_recordings(event: AuditEvent) -> list[Event]:
+    """Recordings an erasure deleted; no subject: recordings have many people."""
+    ids = event.data.get("recording_ids", [])
+    return _recordings(ids, "erasure", {"type": "erasure"})
 
 
 def _erased(event: AuditEvent) -> list[Event]:
@@ -137,8 +155,8 @@ MAKERS: dict[str, Callable[[AuditEvent], list[Event]]] = {
     "consent.consent.granted": _consent,
     "consent.consent.withdrawn": _consent,
     "retention.recording.deleted": _recording_deleted,
-    "retention.sweep.finished": _sweep,
-    "retention.sweep.interrupted": _sweep,
+    "retention.sweep.batch": _sweep_batch,
+    "retention.erasure.recordings": _erasure_recordings,
     "subjects.subject.anonymised": _erased,
 }
 
@@ -149,7 +167,7 @@ def events_for(event: AuditEvent) -> list[Event]:
 
 
 def payload(event: Event, *, event_id: str, occurred_at: str) -> dict[str, Any]:
-    return {
+    body = {
         "id": event_id,
         "type": event.type,
         "occurred_at": occurred_at,
@@ -157,3 +175,6 @@ def payload(event: Event, *, event_id: str, occurred_at: str) -> dict[str, Any]:
         "subject": event.subject,
         "data": event.data,
     }
+    if event.objects is not None:
+        body["objects"] = event.objects
+    return body

@@ -13,6 +13,9 @@ from privacyportal.audit.models import AuditEvent
 from privacyportal.audit.services import Actor
 from privacyportal.subjects.services import subject_anonymise
 from privacyportal.subjects.tests.factories import DataSubjectFactory
+from retention_app.categories import RECORDINGS
+from retention_app.services import retention_sweep
+from retention_app.tests.factories import RecordingFactory
 
 SUBS = "/admin/webhooks/webhooksubscription/"
 LOG = "/admin/webhooks/webhookdelivery/"
@@ -85,6 +88,25 @@ def test_the_delivery_log_speaks_plain_words(client, officer, receiver, subscrip
     assert 'name="_save"' not in detail
 
 
+def sweep_batch_delivery() -> WebhookDelivery:
+    RecordingFactory.create_batch(3)
+    retention_sweep(actor=Actor.system("test"), only=[RECORDINGS])
+    return WebhookDelivery.objects.get(event_type="recording.deleted")
+
+
+@pytest.mark.django_db
+def test_a_sweep_batch_delivery_says_how_many_recordings_went(
+    client, officer, subscription
+):
+    batch = sweep_batch_delivery()
+    client.force_login(officer)
+    assert client.get(LOG).status_code == 200  # the list loads no payloads
+    detail = client.get(f"{LOG}{batch.pk}/change/").content.decode()
+    run = batch.payload["object"]["id"]
+    assert f"Retention sweep {run}: 3 recordings" in detail
+    assert detail.count("&quot;type&quot;: &quot;recording&quot;") == 3
+
+
 @pytest.mark.django_db
 def test_redeliver_action_queues_a_new_delivery_and_is_audited(
     client, officer, receiver, subscription
@@ -120,6 +142,7 @@ def test_webhook_pages_fit_the_screen(
     retrying = WebhookDelivery.objects.exclude(pk=delivered.pk).get()
     receiver.answers = [503]
     delivery_attempt(delivery_id=retrying.pk)
+    batch = sweep_batch_delivery()
     admin_user.set_password("pw-Browser-Webhooks-1")
     admin_user.save()
     page.set_viewport_size({"width": 1280, "height": 800})
@@ -135,6 +158,7 @@ def test_webhook_pages_fit_the_screen(
         "add": f"{SUBS}add/",
         "log": LOG,
         "delivery": f"{LOG}{retrying.pk}/change/",
+        "batch": f"{LOG}{batch.pk}/change/",
     }
     for name, url in pages.items():
         page.goto(live_server.url + url)

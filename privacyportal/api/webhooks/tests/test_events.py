@@ -20,7 +20,7 @@ from privacyportal.subjects.tests.factories import DataSubjectFactory
 from requests_app.models import PrivacyRequest
 from requests_app.services import request_complete
 from requests_app.tests.factories import verified
-from retention_app.services import recording_delete, retention_sweep
+from retention_app.services import recording_delete
 from retention_app.tests.factories import RecordingFactory
 
 SYSTEM = Actor.system("test")
@@ -96,21 +96,7 @@ def test_staff_deleting_a_recording_sends_recording_deleted(subscription, office
     recording_delete(actor=officer, recording=recording)
     (body,) = sent("recording.deleted")
     assert body["object"] == {"type": "recording", "id": str(recording.pk)}
-    assert body["data"] == {"reason": "customer"}
-
-
-@pytest.mark.django_db
-def test_a_sweep_that_deletes_recordings_sends_one_event_with_the_count(
-    subscription,
-):
-    RecordingFactory.create_batch(2)  # past their purge date
-    RecordingFactory(fresh=True)
-    run = retention_sweep(actor=SYSTEM)
-    (body,) = sent("recording.deleted")
-    assert body["object"] == {"type": "retention_sweep", "id": str(run.pk)}
-    assert body["data"] == {"reason": "retention", "recordings": 2}
-    retention_sweep(actor=SYSTEM)  # nothing left to delete: no event
-    assert len(sent("recording.deleted")) == 1
+    assert body["data"] == {"reason": "customer", "recordings": 1}
 
 
 @pytest.mark.django_db
