@@ -37,8 +37,10 @@ def _public_routes_with_a_parameter(patterns=None, prefix: str = "") -> list[str
     found = []
     for entry in patterns if patterns is not None else get_resolver().url_patterns:
         route = prefix + str(entry.pattern)
-        if route.startswith("admin/"):
-            continue  # staff only, behind a login: ids, not secrets
+        if route.startswith(("admin/", "api/")):
+            # Staff pages sit behind a login, and the API's keys travel in the
+            # Authorization header: their paths carry ids and references, not secrets.
+            continue
         if isinstance(entry, URLResolver):
             found += _public_routes_with_a_parameter(entry.url_patterns, route)
         elif "<" in route:

@@ -17,6 +17,9 @@ from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+# Plausible values for the API's non-secret parameters (ids, slugs, references);
+# secrets (tokens) come from the caller.
+SAMPLES = {"pk": "1", "slug": "acme", "reference": "PR-2026-000001"}
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,9 @@ class Route:
 
     def path(self, values: Mapping[str, str | bytes] | None = None) -> str:
         """The URL path with each parameter replaced by its (quoted) value."""
-        values = values or {}
+        values = {**SAMPLES, **(values or {})}
         return "/" + _PARAM.sub(
-            lambda m: quote(values[m.group(1)], safe=""), self.route
+            lambda m: quote(values.get(m.group(1), "x"), safe=""), self.route
         )
 
 
