@@ -30,6 +30,12 @@ class ApiKeyForm(forms.ModelForm):
     class Meta:
         model = ApiKey
         fields = ("name", "scopes", "expires_at", "allowed_ips", "rate_per_minute")
+        labels = {
+            "scopes": "What it may do",
+            "expires_at": "Stops working at",
+            "allowed_ips": "Allowed addresses",
+            "rate_per_minute": "Calls per minute",
+        }
 
     def clean_allowed_ips(self) -> str:
         try:
@@ -45,6 +51,24 @@ class ApiKeyForm(forms.ModelForm):
         return value
 
 
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [("live", "Live"), ("expired", "Expired"), ("revoked", "Revoked")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        if self.value() == "live":
+            return queryset.live()
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
 def _status(key: ApiKey) -> str:
     if key.revoked_at:
         return "Revoked"
@@ -54,8 +78,8 @@ def _status(key: ApiKey) -> str:
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
-    list_display = ("name", "prefix", "what_it_may_do", "status", "last_used_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_display = ("name", "starts_with", "what_it_may_do", "status", "last_used_at")
+    list_filter = (StatusFilter,)
     search_fields = ("name", "prefix")
     readonly_fields = (
         "prefix",
@@ -67,7 +91,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_select_related = ("created_by",)
     actions = ["revoke"]
 
-    @admin.display(description="May")
+    @admin.display(description="Starts with")
+    def starts_with(self, key: ApiKey) -> str:
+        return f"{key.prefix}…"
+
+    @admin.display(description="What it may do")
     def what_it_may_do(self, key: ApiKey) -> str:
         return "; ".join(SCOPES.get(s, s) for s in key.scopes) or "Nothing"
 

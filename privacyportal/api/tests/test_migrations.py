@@ -1,0 +1,48 @@
+"""Consent API keys made before the API keep working after the migration."""
+
+from __future__ import annotations
+
+import importlib
+
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
+
+from privacyportal.api.models import ApiKey
+from privacyportal.api.tests.fixtures import ApiClient
+
+_copy = importlib.import_module("privacyportal.api.migrations.0002_copy_consent_keys")
+RAW = "ck_" + "k" * 43
+REVOKED = "ck_" + "r" * 43
+
+
+def _old_state():
+    """The apps as they were before the copy, with the old table recreated."""
+    loader = MigrationLoader(connection)
+    state = loader.project_state(("api", "0002_copy_consent_keys"), at_end=False)
+    apps = state.apps
+    with connection.schema_editor() as editor:
+        editor.create_model(apps.get_model("consent_app", "ApiKey"))
+    return apps
+
+
+def test_old_consent_keys_become_consent_read_keys_that_still_work(purposes):
+    from privacyportal.api.keys import key_hash
+
+    apps = _old_state()
+    Old = apps.get_model("consent_app", "ApiKey")
+    Old.objects.create(name="CRM", prefix=RAW[:10], key_hash=key_hash(RAW))
+    Old.objects.create(
+        name="Ads",
+        prefix=REVOKED[:10],
+        key_hash=key_hash(REVOKED),
+        revoked_at=timezone.now(),
+    )
+    _copy.copy_keys(apps, None)
+    _copy.copy_keys(apps, None)  # a second run copies nothing twice
+    assert ApiKey.objects.count() == 2
+    crm = ApiKey.objects.get(name="CRM")
+    assert crm.scopes == ["consent:read"] and crm.prefix == RAW[:10]
+    query = {"email": "a@example.org", "purpose": "newsletter"}
+    assert ApiClient(RAW).get("/api/v1/consent", query).status_code == 200
+    assert ApiClient(REVOKED).get("/api/v1/consent", query).status_code == 401
