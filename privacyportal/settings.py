@@ -417,7 +417,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["privacyportal.api.permissions.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["privacyportal.api.throttling.KeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["privacyportal.api.parsers.StorableJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "privacyportal.api.pagination.CursorPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "privacyportal.api.problems.exception_handler",
@@ -444,6 +444,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # What Django's path converters match, so a documented value always reaches
+    # the view (and its 401 or 404 problem) instead of missing the route.
+    "PATH_CONVERTER_OVERRIDES": {
+        "int": {"type": "integer", "minimum": 0},
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "str": {"type": "string", "pattern": "^[^/]+$"},
+    },
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
 }
 
