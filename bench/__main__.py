@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.common import setup_django
 
-SKIP = {"common", "__main__"}
+SKIP = {"common", "__main__", "apiserver"}
 
 
 def names() -> list[str]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -65,3 +69,45 @@ def require_postgres() -> None:
 
     if connection.vendor != "postgresql":
         raise SystemExit("benchmarks need PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+# --- a production server on loopback (form_post, api_consent) ------------------
+
+GUNICORN_WORKERS = 3  # as gunicorn.conf.py runs it by default
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """gunicorn with gunicorn.conf.py (worker class, threads, timeouts), as deployed.
+
+    Returns once ``/`` answers 200.
+    """
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        str(GUNICORN_WORKERS),
+        "--log-level",
+        "warning",
+    ]
+    (ROOT / "var" / "static").mkdir(parents=True, exist_ok=True)  # STATIC_ROOT
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")

@@ -18,28 +18,25 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from urllib.parse import urlencode
 
-from bench.common import PRODUCTION_ENV, ROOT, Result, require_postgres
+from bench.common import (
+    GUNICORN_WORKERS,
+    PRODUCTION_ENV,
+    Result,
+    free_port,
+    require_postgres,
+    start_gunicorn,
+)
 
 THREADS = 4
 SECONDS = float(os.environ.get("BENCH_FORM_SECONDS", "5"))
 # Alternating windows, best of each: a burst of noise from the machine's
 # neighbours hits one window, not the comparison (as the other benches do).
 ROUNDS = int(os.environ.get("BENCH_FORM_ROUNDS", "3"))
-WORKERS = 3  # as gunicorn.conf.py runs it by default
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _server_env(queue: str) -> dict[str, str]:
@@ -54,34 +51,6 @@ def _server_env(queue: str) -> dict[str, str]:
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "LOG_LEVEL": "WARNING",
     }
-
-
-def _start(port: int, env: dict[str, str]) -> subprocess.Popen:
-    # Worker class, threads and timeouts from gunicorn.conf.py, as deployed.
-    cmd = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-b",
-        f"127.0.0.1:{port}",
-        "-w",
-        str(WORKERS),
-        "--log-level",
-        "warning",
-    ]
-    (ROOT / "var" / "static").mkdir(parents=True, exist_ok=True)  # STATIC_ROOT
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 def _csrf(port: int) -> tuple[str, str]:
@@ -127,8 +96,8 @@ def run() -> Result:
 
     call_command("migrate", verbosity=0)
     queue = f"bench-form-post-{uuid.uuid4().hex[:6]}"
-    port = _free_port()
-    proc = _start(port, _server_env(queue))
+    port = free_port()
+    proc = start_gunicorn(port, _server_env(queue))
     try:
         cookie, token = _csrf(port)
         run_id = uuid.uuid4().hex[:6]
@@ -176,7 +145,7 @@ def run() -> Result:
             "threads": THREADS,
             "seconds": SECONDS,
             "rounds": ROUNDS,
-            "gunicorn_workers": WORKERS,
+            "gunicorn_workers": GUNICORN_WORKERS,
             "gunicorn_config": "gunicorn.conf.py",
             "debug": False,
         },

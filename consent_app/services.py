@@ -16,7 +16,9 @@ from __future__ import annotations
 import ipaddress
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection, transaction
@@ -32,6 +34,7 @@ from consent_app.models import (
 )
 from privacyportal import audit
 from privacyportal.audit.services import Actor, as_actor
+from privacyportal.subjects.models import normalize_email
 
 CHILD_REASON = "child under 13"
 
@@ -136,7 +139,7 @@ def consent_allows(
 
 def _decide(subject: Any, row: tuple, at: datetime | None) -> bool:
     """The answer from (default, children allowed, re-consent since, granted,
-    since): the rule ``consent_allows`` and ``consent_allows_many`` share."""
+    since): the rule ``consent_allows`` and ``consent_answers`` share."""
     if getattr(subject, "processing_restricted", False):
         return False
     default, children_allowed, reconsent_since, granted, since = row
@@ -147,37 +150,96 @@ def _decide(subject: Any, row: tuple, at: datetime | None) -> bool:
     return _renewed(reconsent_since, since, at)
 
 
-def consent_allows_many(
-    subjects: Sequence[Any], purposes: Sequence[Purpose]
-) -> dict[tuple[int | None, int], tuple[bool, ConsentState | None]]:
-    """``consent_allows`` for every (subject, purpose) pair, in one query.
+@dataclass(frozen=True)
+class ConsentAnswer:
+    """What ``consent_allows`` says, with the state behind it (None: no choice)."""
 
-    Keyed by (subject id, purpose id); a subject may be None (an address the
-    portal does not know), which gets each purpose's default answer. Also
-    returns each state row (None where the person never chose), for callers
-    that show since when.
+    allowed: bool
+    since: datetime | None
+    policy_version: str | None
+
+
+_STATES_SQL = """
+SELECT lower(trim(d.email)), d.is_under_13, d.processing_restricted,
+    s.purpose_id, s.granted, s.since, v.label
+FROM subjects_datasubject d
+LEFT JOIN consent_app_consentstate s
+    ON s.subject_id = d.id AND s.purpose_id IN ({purposes})
+LEFT JOIN consent_app_policyversion v ON v.id = s.policy_version_id
+WHERE d.email IS NOT NULL AND lower(trim(d.email)) IN ({emails})
+"""
+
+
+def consent_answers(
+    emails: Sequence[str], purposes: Sequence[Purpose]
+) -> dict[tuple[str, int], ConsentAnswer]:
+    """``consent_allows`` for every (address, purpose) pair, in one query.
+
+    Keyed by (normalised address, purpose id). An address the portal does not
+    know gets each purpose's default answer. Each answer carries its state's
+    time and policy version (None where the person never chose).
     """
-    states = {
-        (s.subject_id, s.purpose_id): s
-        for s in ConsentState.objects.filter(
-            subject_id__in=[s.pk for s in subjects if s is not None],
-            purpose__in=purposes,
-        ).select_related("policy_version")
+    wanted = sorted({normalize_email(e) for e in emails} - {None})
+    people: dict[str, SimpleNamespace] = {}
+    states: dict[tuple[str, int], tuple] = {}
+    if wanted and purposes:
+        sql = _STATES_SQL.format(
+            purposes=", ".join(["%s"] * len(purposes)),
+            emails=", ".join(["%s"] * len(wanted)),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [p.pk for p in purposes] + wanted)
+            for email, under_13, restricted, purpose_id, *state in cursor.fetchall():
+                people[email] = SimpleNamespace(
+                    is_under_13=under_13, processing_restricted=restricted
+                )
+                states[email, purpose_id] = state
+    return {
+        (email, p.pk): _answer_from(
+            people.get(email),
+            (p.default_granted, p.children_allowed, p.reconsent_since),
+            states.get((email, p.pk)),
+        )
+        for email in (normalize_email(e) for e in emails)
+        for p in purposes
     }
-    answers = {}
-    for subject in subjects:
-        subject_id = getattr(subject, "pk", None)
-        for purpose in purposes:
-            state = states.get((subject_id, purpose.pk))
-            row = (
-                purpose.default_granted,
-                purpose.children_allowed,
-                purpose.reconsent_since,
-                state.granted if state else None,
-                state.since if state else None,
-            )
-            answers[subject_id, purpose.pk] = (_decide(subject, row, None), state)
-    return answers
+
+
+def _answer_from(person: Any, purpose: tuple, state: tuple | None) -> ConsentAnswer:
+    """From (default, children allowed, re-consent since) and (granted, since,
+    policy version label) or None; ``person`` None for an unknown address."""
+    granted, since, label = state or (None, None, None)
+    allowed = _decide(person, (*purpose, granted, since), None)
+    return ConsentAnswer(allowed, _aware(since) if since else None, label)
+
+
+_ANSWER_SQL = """
+SELECT p.default_granted, p.children_allowed, p.reconsent_since, s.granted, s.since,
+    d.is_under_13, d.processing_restricted, v.label
+FROM consent_app_purpose p
+LEFT JOIN subjects_datasubject d
+    ON d.email IS NOT NULL AND lower(trim(d.email)) = %s
+LEFT JOIN consent_app_consentstate s ON s.purpose_id = p.id AND s.subject_id = d.id
+LEFT JOIN consent_app_policyversion v ON v.id = s.policy_version_id
+WHERE p.code = %s AND p.active
+"""
+
+
+def consent_answer(email: str, purpose_code: str) -> ConsentAnswer | None:
+    """``consent_allows`` for an address, with its state's time and policy version.
+
+    One query (the API's single read: purpose, person and state at once, by
+    the same index as ``by_email``); an address the portal does not know gets
+    the purpose's default. None for an unknown or inactive purpose.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_ANSWER_SQL, [normalize_email(email), purpose_code])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *purpose, granted, since, under_13, restricted, label = row
+    person = SimpleNamespace(is_under_13=under_13, processing_restricted=restricted)
+    return _answer_from(person, tuple(purpose), (granted, since, label))
 
 
 def _renewed(reconsent_since: Any, since: Any, at: datetime | None) -> bool:

@@ -122,6 +122,26 @@ def test_single_and_subject_reads_equal_consent_allows(api, purposes):
             assert row["allowed"] is consent_allows(person, row["purpose"])
 
 
+def test_a_single_read_is_one_query_once_the_key_is_known(
+    api, purposes, subject, django_assert_num_queries
+):
+    consent_grant(actor=SYSTEM, subject=subject, purpose="newsletter", source="form")
+    client = api()
+    query = {"email": f" {subject.email.upper()} ", "purpose": "newsletter"}
+    client.get("/api/v1/consent", query)  # finds the key and notes its use
+    with django_assert_num_queries(1):
+        body = client.get("/api/v1/consent", query).json()
+    assert body["allowed"] is True and body["since"] is not None
+    assert body["email"] == subject.email
+    unknown = {"email": "nobody@example.org", "purpose": "newsletter"}
+    assert client.get("/api/v1/consent", unknown).json() == {
+        **unknown,
+        "allowed": purposes["newsletter"].default_granted,
+        "since": None,
+        "policy_version": None,
+    }
+
+
 def test_batch_read_takes_at_most_100_addresses(api, purposes):
     emails = [f"p{n}@example.org" for n in range(101)]
     response = api().post("/api/v1/consent/batch-read", {"emails": emails})

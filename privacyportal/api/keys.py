@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import secrets
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,14 @@ PREFIX = "ck_"
 TOUCH_EVERY = timedelta(minutes=5)
 # Fields staff may change after creation (the hash and prefix never change).
 EDITABLE = ("scopes", "expires_at", "allowed_ips", "rate_per_minute")
+
+# Each process keeps a found key this long: the key query was a fifth of a
+# consent read. A revoked or changed key is refused or changed everywhere
+# within these seconds (at once in the process that changed it).
+FOUND_SECONDS = 5.0
+FOUND_MAX = 1000
+_found: dict[str, tuple[float, ApiKey]] = {}
+_clock = time.monotonic
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -126,6 +135,8 @@ def api_key_update(*, actor: Any, key: ApiKey, **changes: Any) -> ApiKey:
             raise ApiKeyError("A revoked key cannot be changed.")
         key.refresh_from_db()
         audit.record("api.key.changed", actor=actor, target=key, data=_facts(key))
+        _forget_found()
+        transaction.on_commit(_forget_found)  # a reader may have kept it meanwhile
     return key
 
 
@@ -137,6 +148,8 @@ def api_key_revoke(*, actor: Any, key: ApiKey) -> bool:
         )
         if updated:
             audit.record("api.key.revoked", actor=actor, target=key)
+            _forget_found()
+            transaction.on_commit(_forget_found)
     return bool(updated)
 
 
@@ -146,7 +159,21 @@ def api_key_find(authorization: str | None) -> ApiKey | None:
     raw = raw.strip()
     if scheme.lower() != "bearer" or not raw.startswith(PREFIX) or len(raw) > 100:
         return None
-    return ApiKey.objects.filter(key_hash=key_hash(raw)).first()
+    digest = key_hash(raw)
+    held = _found.get(digest)
+    if held is not None and held[0] > _clock():
+        return held[1]
+    key = ApiKey.objects.filter(key_hash=digest).first()
+    if key is not None:  # unknown values are not kept: they could fill memory
+        if len(_found) >= FOUND_MAX:
+            _found.clear()
+        _found[digest] = (_clock() + FOUND_SECONDS, key)
+    return key
+
+
+def _forget_found() -> None:
+    """After a change here: this process sees it at once, others within seconds."""
+    _found.clear()
 
 
 def ip_allowed(key: ApiKey, ip: str) -> bool:
@@ -164,3 +191,4 @@ def api_key_touch(key: ApiKey) -> None:
     now = timezone.now()
     if key.last_used_at is None or key.last_used_at < now - TOUCH_EVERY:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now  # the kept row too, or it would write every call

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from privacyportal.api import keys
 from privacyportal.api.keys import (
     ApiKeyError,
     api_key_create,
@@ -139,3 +140,25 @@ def test_a_key_with_bad_fields_is_not_created(db, fields):
         )
     assert not ApiKey.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_a_key_revoked_by_another_process_is_refused_within_seconds(
+    purposes, monkeypatch
+):
+    key, raw = api_key_create(actor=SYSTEM, name="CRM", scopes=["consent:read"])
+    client = ApiClient(raw)
+    assert client.get(URL, QUERY).status_code == 200
+    # Another worker revokes it: this one keeps the key it found for a moment.
+    ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+    assert client.get(URL, QUERY).status_code == 200
+    later = keys._clock() + keys.FOUND_SECONDS + 1
+    monkeypatch.setattr(keys, "_clock", lambda: later)
+    _problem(client.get(URL, QUERY), 401, "unauthenticated")
+
+
+def test_a_scope_taken_away_here_applies_to_the_next_call(purposes):
+    key, raw = api_key_create(actor=SYSTEM, name="CRM", scopes=["consent:read"])
+    client = ApiClient(raw)
+    assert client.get(URL, QUERY).status_code == 200
+    api_key_update(actor=SYSTEM, key=key, scopes=["reports:read"])
+    _problem(client.get(URL, QUERY), 403, "missing-scope")

@@ -67,6 +67,18 @@ def test_json_the_decoder_chokes_on_is_a_400_problem(reader, body):
     _problem(response, 400, "malformed-body")
 
 
+@pytest.mark.parametrize("text", ['"a\\u0000b"', '"\\ud800"'], ids=["nul", "surrogate"])
+def test_text_the_database_cannot_hold_is_a_400_problem_in_keys_and_values(
+    reader, text
+):
+    # With an Idempotency-Key the answer is stored: it used to name the key.
+    for n, body in enumerate([f"{{{text}: 1}}", f'{{"emails": [{text}]}}']):
+        response = reader.post(
+            BATCH, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=f"k{n}"
+        )
+        _problem(response, 400, "malformed-body")
+
+
 @pytest.mark.parametrize("body", ["[]", "null", "42", '"text"', "{}"])
 def test_json_that_is_not_an_object_of_the_right_shape_is_400(reader, body):
     _problem(
