@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
@@ -16,20 +17,28 @@ RAW = "ck_" + "k" * 43
 REVOKED = "ck_" + "r" * 43
 
 
-def _old_state():
-    """The apps as they were before the copy, with the old table recreated."""
+@pytest.fixture
+def old_apps(transactional_db):
+    """The apps as they were before the copy, with the old table recreated.
+
+    Outside a transaction (SQLite's schema editor refuses to run inside one),
+    so the table is dropped again by hand.
+    """
     loader = MigrationLoader(connection)
     state = loader.project_state(("api", "0002_copy_consent_keys"), at_end=False)
     apps = state.apps
+    old = apps.get_model("consent_app", "ApiKey")
     with connection.schema_editor() as editor:
-        editor.create_model(apps.get_model("consent_app", "ApiKey"))
-    return apps
+        editor.create_model(old)
+    yield apps
+    with connection.schema_editor() as editor:
+        editor.delete_model(old)
 
 
-def test_old_consent_keys_become_consent_read_keys_that_still_work(purposes):
+def test_old_consent_keys_become_consent_read_keys_that_still_work(old_apps, purposes):
     from privacyportal.api.keys import key_hash
 
-    apps = _old_state()
+    apps = old_apps
     Old = apps.get_model("consent_app", "ApiKey")
     Old.objects.create(name="CRM", prefix=RAW[:10], key_hash=key_hash(RAW))
     Old.objects.create(
