@@ -53,9 +53,9 @@ DECISION_FIELDS = (
 
 
 class ClockFilter(admin.SimpleListFilter):
-    """The 72-hour clock, as the dashboard's tiles count it."""
+    """The authority notice clock, as the dashboard's tiles count it."""
 
-    title = "72-hour clock"
+    title = "authority notice clock"
     parameter_name = "clock"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list:

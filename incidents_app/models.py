@@ -16,6 +16,7 @@ from privacyportal.rules import (
     last_day_field,
     version_constraints,
 )
+from requests_app.jurisdictions import jurisdiction_name
 
 
 class IncidentCounter(models.Model):
@@ -200,7 +201,10 @@ class StateNoticeRule(EffectiveDatedRule):
         constraints = version_constraints("state")
 
     def __str__(self) -> str:
-        return f"{self.state}: {self.days} days ({self.in_force_label})"
+        # The change page's heading and the audit trail read this: the state's
+        # name, not its two-letter code.
+        state = jurisdiction_name(f"US-{self.state}")
+        return f"{state}: {self.days} days ({self.in_force_label})"
 
     def clean(self) -> None:
         self.state = self.state.strip().upper()

@@ -1,7 +1,7 @@
 """Reads for the staff dashboard: the incident tiles.
 
 The counts are named in ``tile_counts`` and fetched by the console in its one
-statement of capped counts; the soonest 72-hour deadline costs one more small
+statement of capped counts; the soonest authority deadline costs one more small
 query, and only while a clock is running.
 """
 
@@ -66,7 +66,7 @@ def tiles(viewer: Viewer) -> list[Tile]:
             section=SECTION,
         ),
         Tile(
-            "72-hour clocks running",
+            "Authority notice clocks running",
             running,
             register_url(clock="running"),
             note=soonest_words(viewer) if running else "",
@@ -74,7 +74,7 @@ def tiles(viewer: Viewer) -> list[Tile]:
             section=SECTION,
         ),
         Tile(
-            "Authority not notified in 72 hours",
+            "Authority not notified in time",
             n["incidents.overdue"],
             register_url(clock="overdue"),
             note="Notify now, with the reason for the delay",

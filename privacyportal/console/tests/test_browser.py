@@ -49,7 +49,7 @@ def test_incident_clock_tile_leads_to_the_running_incidents(page, live_server):
     page.fill("#id_password", "pw-Very-Long-123")
     with page.expect_navigation():
         page.click("input[type=submit]")
-    tile = page.locator(".tile", has_text="72-hour clocks running")
+    tile = page.locator(".tile", has_text="Authority notice clocks running")
     assert tile.locator(".tile-count").inner_text() == "1"
     assert running.reference in tile.inner_text()
     # The incidents' row still fits the first screen at 1280x800.

@@ -46,6 +46,7 @@ class Command(BaseCommand):
     def sync_jobs(self) -> int:
         created = 0
         for job in schedule.JOBS:
+            self.rename_former(job)
             interval, _ = IntervalSchedule.objects.get_or_create(
                 every=job.every_minutes, period=IntervalSchedule.MINUTES
             )
@@ -59,6 +60,21 @@ class Command(BaseCommand):
             )
             created += was_created
         return created
+
+    @staticmethod
+    def rename_former(job: schedule.Job) -> None:
+        """An entry under a job's old name takes the new name and description.
+
+        Its timing and whether it is enabled stay as staff set them. Where an
+        entry with the new name exists already, the old one is left alone: two
+        entries then show in the admin, which is better than deleting one.
+        """
+        if not job.former_names or PeriodicTask.objects.filter(name=job.name).exists():
+            return
+        # save(), not update(): beat notices a change only through its signal.
+        for task in PeriodicTask.objects.filter(name__in=job.former_names)[:1]:
+            task.name, task.description = job.name, job.description
+            task.save(update_fields=["name", "description"])
 
     def ensure_superuser(self) -> None:
         User = get_user_model()
