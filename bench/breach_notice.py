@@ -3,8 +3,9 @@
 Everything the worker does runs in a real ``celery worker`` subprocess (solo
 pool, production settings, DEBUG off) on its own Redis queue, with an e-mail
 backend that writes nothing (``dummymail://``) and no pause between batches
-(``CONSENT_CAMPAIGN_BATCH_INTERVAL=0``; the deployed default of 5 s throttles a
-campaign to 100 e-mails/s for the mail relay's sake, not the portal's).
+(``CONSENT_CAMPAIGN_BATCH_INTERVAL=0`` and ``BREACH_NOTICE_BATCH_INTERVAL=0``; the
+deployed default of 5 s throttles a campaign to 100 e-mails/s for the mail
+relay's sake, not the portal's).
 
 1. The policy campaign's e-mail path (the same runner and outbox) is timed over
    a window on the same subjects; then it is stopped and the queue drained.
@@ -71,6 +72,8 @@ class Worker:
             "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
             "CONSENT_CAMPAIGN_BATCH_SIZE": str(BATCH),
             "CONSENT_CAMPAIGN_BATCH_INTERVAL": "0",
+            "BREACH_NOTICE_BATCH_SIZE": str(BATCH),
+            "BREACH_NOTICE_BATCH_INTERVAL": "0",
             "EMAIL_URL": "dummymail://",
             "LOG_LEVEL": "WARNING",
         }
@@ -406,7 +409,7 @@ def run() -> Result:
             "campaign_window_seconds": WINDOW_SECONDS,
             "email_domain": DOMAIN,
             "worker": "celery worker --pool solo, DEBUG=0, dummymail://, "
-            "CONSENT_CAMPAIGN_BATCH_INTERVAL=0",
+            "CONSENT_CAMPAIGN_BATCH_INTERVAL=0, BREACH_NOTICE_BATCH_INTERVAL=0",
         },
         figures=figures,
         ratio=ratio,

@@ -352,6 +352,8 @@ CAMPAIGN = campaigns.Campaign(
     finished=_run_finished,
     related=("incident",),
     after_batch=_mark_told,
+    size_setting="BREACH_NOTICE_BATCH_SIZE",
+    interval_setting="BREACH_NOTICE_BATCH_INTERVAL",
 )
 
 

@@ -58,6 +58,17 @@ class Campaign:
     finished: Callable[[Any], None]
     related: tuple[str, ...] = ()
     after_batch: Callable[[Any, list[Row], Any], None] | None = None
+    # The settings that set its pace, read at each batch (tests override them).
+    size_setting: str = "CONSENT_CAMPAIGN_BATCH_SIZE"
+    interval_setting: str = "CONSENT_CAMPAIGN_BATCH_INTERVAL"
+
+    @property
+    def batch_size(self) -> int:
+        return getattr(settings, self.size_setting)
+
+    @property
+    def interval(self) -> int:
+        return getattr(settings, self.interval_setting)
 
 
 RUNNING = "running"
@@ -83,7 +94,7 @@ def run_batch(campaign: Campaign, *, run_id: int, batch_size: int | None = None)
 
     A call that finds the run locked by another worker, or finished, does nothing.
     """
-    size = batch_size or settings.CONSENT_CAMPAIGN_BATCH_SIZE
+    size = batch_size or campaign.batch_size
     with transaction.atomic():
         run = _claim(campaign, run_id)
         if run is None:
@@ -139,7 +150,7 @@ def _advance(campaign: Campaign, run: Any, rows: list[Row], queued: int) -> None
         batches=run.batches + 1,
         last_batch_at=now,
     )
-    schedule(campaign, run.pk, countdown=settings.CONSENT_CAMPAIGN_BATCH_INTERVAL)
+    schedule(campaign, run.pk, countdown=campaign.interval)
 
 
 def _finish(campaign: Campaign, run: Any) -> None:
@@ -152,9 +163,7 @@ def _finish(campaign: Campaign, run: Any) -> None:
 
 def resume(campaign: Campaign, *, stalled_after: timedelta | None = None) -> int:
     """Re-enqueue running runs whose last batch is old (worker or broker lost)."""
-    margin = stalled_after or timedelta(
-        seconds=settings.CONSENT_CAMPAIGN_BATCH_INTERVAL + 600
-    )
+    margin = stalled_after or timedelta(seconds=campaign.interval + 600)
     cutoff = timezone.now() - margin
     stalled = campaign.model.objects.filter(status=RUNNING).exclude(
         last_batch_at__gt=cutoff

@@ -385,6 +385,16 @@ CONSENT_CAMPAIGN_BATCH_SIZE = config.integer(
 )
 CONSENT_CAMPAIGN_BATCH_INTERVAL = config.integer("CONSENT_CAMPAIGN_BATCH_INTERVAL", 5)
 
+# --- Incidents (incidents_app) ----------------------------------------------------
+# Telling the people affected by a breach: its own pace, because Art. 34 asks for
+# it "without undue delay" while a policy change can wait; unset, the campaign's.
+BREACH_NOTICE_BATCH_SIZE = config.integer(
+    "BREACH_NOTICE_BATCH_SIZE", CONSENT_CAMPAIGN_BATCH_SIZE, minimum=1
+)
+BREACH_NOTICE_BATCH_INTERVAL = config.integer(
+    "BREACH_NOTICE_BATCH_INTERVAL", CONSENT_CAMPAIGN_BATCH_INTERVAL
+)
+
 # --- Retention (retention_app) ----------------------------------------------------
 # (settings of retention_app go here)
 # Wraps each customer's content key (a Fernet key: 44 url-safe base64 characters).

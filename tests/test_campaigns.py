@@ -333,3 +333,49 @@ def test_send_many_leaves_the_connection_awaiting_commits_again(no_sends):
         cursor.execute("SHOW synchronous_commit")
         # The next task on this worker's connection (a batch) waits for the disk.
         assert cursor.fetchone()[0] == before == "on"
+
+
+@pytest.mark.django_db
+def test_a_campaign_runs_at_the_pace_its_own_settings_give(
+    settings, no_sends, django_capture_on_commit_callbacks, monkeypatch
+):
+    import dataclasses
+
+    paced = dataclasses.replace(
+        PROBE, size_setting="PROBE_BATCH_SIZE", interval_setting="PROBE_INTERVAL"
+    )
+    settings.PROBE_BATCH_SIZE, settings.PROBE_INTERVAL = 2, 7
+    settings.CONSENT_CAMPAIGN_BATCH_SIZE = 50
+    settings.CONSENT_CAMPAIGN_BATCH_INTERVAL = 1
+    countdowns: list[int] = []
+    monkeypatch.setattr(
+        BATCHES, "apply_async", lambda args, countdown=0: countdowns.append(countdown)
+    )
+    DataSubjectFactory.create_batch(5)
+    run = _run()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaigns.run_batch(paced, run_id=run.pk) == 2
+        assert campaigns.run_batch(PROBE, run_id=run.pk) == 3  # the default pace
+    assert countdowns == [7, 1]
+
+
+def test_breach_notices_have_their_own_pace_and_default_to_the_campaigns(tmp_path):
+    from incidents_app.notices import CAMPAIGN
+    from tests.test_settings import run_django
+
+    assert CAMPAIGN.size_setting == "BREACH_NOTICE_BATCH_SIZE"
+    assert CAMPAIGN.interval_setting == "BREACH_NOTICE_BATCH_INTERVAL"
+    show = (
+        "shell",
+        "--verbosity=0",  # without the "objects imported" line
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.BREACH_NOTICE_BATCH_SIZE, s.BREACH_NOTICE_BATCH_INTERVAL)",
+    )
+    env = {"DEBUG": "1", "CONSENT_CAMPAIGN_BATCH_SIZE": "300"}
+    env["CONSENT_CAMPAIGN_BATCH_INTERVAL"] = "9"
+    assert run_django(env, *show).stdout.split() == ["300", "9"]
+    env |= {"BREACH_NOTICE_BATCH_SIZE": "800", "BREACH_NOTICE_BATCH_INTERVAL": "1"}
+    assert run_django(env, *show).stdout.split() == ["800", "1"]
+    bad = run_django({**env, "BREACH_NOTICE_BATCH_SIZE": "0"}, *show)
+    assert "Environment variable BREACH_NOTICE_BATCH_SIZE" in bad.stderr
