@@ -5,6 +5,11 @@ Unconfirmed reports are deleted after a week by their own job
 looked into; 24 months after its incident closed (or after it was confirmed,
 when no incident was opened) the reporter's details and text are cleared. The
 incident register keeps its own account of what happened (Art. 33(5)).
+
+A person chosen for a breach notice but never told is on a working list, not
+evidence of anything: 90 days after the incident closed with them still
+untold, their row (and address) is deleted. Rows of people told stay, as the
+proof that they were (their address is removed on erasure).
 """
 
 from __future__ import annotations
@@ -15,11 +20,11 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 
-from incidents_app.models import CompromiseReport, Incident
+from incidents_app.models import AffectedPerson, CompromiseReport, Incident, NoticeRun
 from incidents_app.sources import anonymise_reports
 from privacyportal.retention import Action, Disposed, Holds, Terms
 from privacyportal.subjects.models import DataSubject
-from requests_app.fulfilment.categories import QueryCategory, cutoff_at
+from requests_app.fulfilment.categories import QueryCategory, cutoff_at, unheld
 
 CR = CompromiseReport.Status
 
@@ -56,6 +61,38 @@ class CompromiseReportCategory(QueryCategory):
         return [Disposed(str(pk)) for pk in ids]
 
 
+class UnsentNoticeCategory(QueryCategory):
+    key = "incidents.unsent_notices"
+    label = "People listed for a breach notice but never told"
+    model = AffectedPerson
+    action = Action.DELETE
+    default_days: int | None = 90
+    legal_basis = (
+        "No longer needed (GDPR Art. 5(1)(e)): the incident is closed and no "
+        "notice was sent to them"
+    )
+
+    def rows(self, now: datetime, terms: Terms, holds: Holds) -> models.QuerySet:
+        cutoff = cutoff_at(now, terms)
+        if cutoff is None:
+            return AffectedPerson.objects.none()
+        rows = AffectedPerson.objects.filter(
+            notified_at__isnull=True,
+            incident__status=Incident.Status.CLOSED,
+            incident__closed_at__lte=cutoff,
+        ).exclude(
+            # A notice still sending after the close may yet tell them.
+            incident__notice_runs__status=NoticeRun.Status.RUNNING
+        )
+        return _unheld_addresses(unheld(rows, holds, "subject_id"), holds)
+
+    def dispose(self, rows: models.QuerySet, now: datetime) -> list[Disposed]:
+        ids = list(rows.values_list("pk", flat=True))
+        # Nothing points at these rows: one DELETE, no cascade to collect.
+        AffectedPerson.objects.filter(pk__in=ids).delete()
+        return [Disposed(str(pk)) for pk in ids]
+
+
 def _unheld_addresses(rows: models.QuerySet, holds: Holds) -> models.QuerySet:
     """A report names no subject: a hold on a person covers their address."""
     if not holds.subject_ids:
@@ -68,4 +105,4 @@ def _unheld_addresses(rows: models.QuerySet, holds: Holds) -> models.QuerySet:
     return rows.alias(address=Lower(Trim("email"))).exclude(address__in=held)
 
 
-ALL = (CompromiseReportCategory(),)
+ALL = (CompromiseReportCategory(), UnsentNoticeCategory())

@@ -18,7 +18,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from incidents_app.models import AffectedPerson, CompromiseReport, Incident
+from incidents_app.models import AffectedPerson, CompromiseReport, Incident, NoticeRun
 from privacyportal import audit
 from privacyportal.registry import ErasureResult, Outcome, SourceInfo
 from privacyportal.subjects.models import normalize_email
@@ -211,6 +211,9 @@ class BreachNoticeSource:
             if not rows:
                 return ErasureResult(Outcome.NOTHING)
             pending = [r for r in rows if r.notified_at is None]
+            unused = _never_to_be_sent(pending)
+            pending = [r for r in pending if r.pk not in unused]
+            AffectedPerson.objects.filter(pk__in=unused).delete()
             cleared = (
                 AffectedPerson.objects.filter(
                     pk__in=[r.pk for r in rows], notified_at__isnull=False
@@ -218,14 +221,41 @@ class BreachNoticeSource:
                 .exclude(email__startswith=ERASED_PREFIX)
                 .update(email=Concat(Value(ERASED_PREFIX), Cast("pk", CharField())))
             )
-            if cleared:
+            if cleared or unused:
                 audit.record(
                     "incidents.notice.erased",
                     actor=actor,
                     subject_id=subject.pk,
-                    data={"addresses_removed": cleared, "not_yet_sent": len(pending)},
+                    data={
+                        "addresses_removed": cleared,
+                        "unsent_deleted": len(unused),
+                        "not_yet_sent": len(pending),
+                    },
                 )
-        return _notice_result(len(rows) - len(pending), pending)
+        sent = len(rows) - len(pending) - len(unused)
+        if unused and not sent and not pending:
+            return ErasureResult(
+                Outcome.DELETED,
+                len(unused),
+                f"{len(unused)} place(s) on a breach-notice list never sent deleted",
+            )
+        return _notice_result(sent, pending)
+
+
+def _never_to_be_sent(pending: list[AffectedPerson]) -> set[int]:
+    """Rows not yet told whose incident is closed with no notice sending.
+
+    Nothing will e-mail them, so keeping the address would serve no purpose.
+    """
+    closed = {
+        r.incident_id for r in pending if r.incident.status == Incident.Status.CLOSED
+    }
+    sending = set(
+        NoticeRun.objects.filter(
+            incident_id__in=closed, status=NoticeRun.Status.RUNNING
+        ).values_list("incident_id", flat=True)
+    )
+    return {r.pk for r in pending if r.incident_id in closed - sending}
 
 
 def _notice_result(sent: int, pending: list[AffectedPerson]) -> ErasureResult:

@@ -237,3 +237,70 @@ def test_erasure_keeps_the_address_of_a_notice_not_yet_sent(ada):
 def test_erasure_of_a_person_never_notified_holds_nothing(ada):
     notice(IncidentFactory(), email="other@example.org")
     assert NOTICES.erase(ada, actor=SYSTEM).outcome == Outcome.NOTHING
+
+
+def close(incident: Incident, *, days_ago: int = 0) -> None:
+    Incident.objects.filter(pk=incident.pk).update(
+        status=Incident.Status.CLOSED,
+        closed_at=timezone.now() - timedelta(days=days_ago),
+    )
+
+
+def test_erasure_deletes_a_place_on_a_closed_incidents_list_never_sent(ada):
+    incident = IncidentFactory()
+    row = notice(incident, email=ada.email, subject=ada, sent=False)
+    close(incident)
+    result = NOTICES.erase(ada, actor=SYSTEM)
+    assert (result.outcome, result.items) == (Outcome.DELETED, 1)
+    assert not AffectedPerson.objects.filter(pk=row.pk).exists()
+    event = AuditEvent.objects.get(action="incidents.notice.erased")
+    assert event.data["unsent_deleted"] == 1
+    assert NOTICES.erase(ada, actor=SYSTEM).outcome == Outcome.NOTHING
+
+
+def test_erasure_keeps_the_address_while_a_closed_incidents_notice_still_sends(ada):
+    from incidents_app.models import NoticeRun
+
+    incident = IncidentFactory()
+    row = notice(incident, email=ada.email, sent=False)
+    NoticeRun.objects.create(incident=incident, total=1, what_happened="x")
+    close(incident)
+    result = NOTICES.erase(ada, actor=SYSTEM)
+    assert result.outcome == Outcome.RETAINED and "need your address" in result.reason
+    row.refresh_from_db()
+    assert row.email == ada.email
+
+
+def test_erasure_with_a_sent_notice_and_an_unused_place_keeps_the_record(ada):
+    told, unused = IncidentFactory(), IncidentFactory()
+    notice(told, email=ada.email, subject=ada)
+    notice(unused, email=ada.email, subject=ada, sent=False)
+    close(unused)
+    result = NOTICES.erase(ada, actor=SYSTEM)
+    assert result.outcome == Outcome.RETAINED and "told you" in result.reason
+    assert AffectedPerson.objects.filter(incident=unused).count() == 0
+    assert AffectedPerson.objects.get(incident=told).notified_at
+
+
+def sweep_unsent(*, days: int):
+    with time_machine.travel(timezone.now() + timedelta(days=days)):
+        return retention_sweep(actor=SYSTEM, only=["incidents.unsent_notices"])
+
+
+def test_untold_people_of_a_closed_incident_are_deleted_90_days_after(officer, ada):
+    from retention_app.services.holds import hold_place
+
+    closed, still_open = IncidentFactory(), IncidentFactory()
+    told = notice(closed, email="told@example.org")
+    untold = notice(closed, email="untold@example.org", sent=False)
+    held = notice(closed, email="ADA@example.org".lower(), sent=False)
+    waiting = notice(still_open, email="waiting@example.org", sent=False)
+    close(closed)
+    hold_place(actor=officer, scope="subject", reason="Case 7", subject_id=ada.pk)
+    sweep_unsent(days=89)
+    assert AffectedPerson.objects.count() == 4
+    sweep_unsent(days=91)
+    left = set(AffectedPerson.objects.values_list("pk", flat=True))
+    assert left == {told.pk, held.pk, waiting.pk}
+    assert untold.pk not in left
+    assert retention.categories.get("incidents.unsent_notices").default_days == 90
