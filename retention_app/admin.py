@@ -379,17 +379,20 @@ class RecordingAdmin(admin.ModelAdmin):
                     "opts": self.model._meta,
                 },
             )
-        deleted, refused = 0, []
-        for recording in queryset:
-            try:
-                deleted += services.recording_delete(
-                    actor=request.user, recording=recording
-                )
-            except services.HeldError as exc:
-                refused.append(f"#{recording.pk}: {exc}")
-        self.message_user(request, f"{deleted} items deleted (customer request)")
-        for line in refused:
-            self.message_user(request, line, level=messages.ERROR)
+        titles = dict(queryset.order_by("pk").values_list("pk", "meeting_title"))
+        result = services.recordings_delete(actor=request.user, ids=list(titles))
+        n = result.deleted
+        done = (
+            f"{n} {'item' if n == 1 else 'items'} deleted on the customer's instruction"
+        )
+        self.message_user(request, done + " (recordings and their transcripts).")
+        for pk, holds in sorted(result.refused.items()):
+            why = ", ".join(str(h) for h in holds) or "a legal hold"
+            self.message_user(
+                request,
+                f"“{titles[pk]}” (recording #{pk}) was not deleted: it is under {why}.",
+                level=messages.ERROR,
+            )
         return None
 
 

@@ -15,6 +15,7 @@ from retention_app.services.content import (
     recording_enable,
     recording_register,
     recording_stream,
+    recordings_delete,
     transcript_register,
 )
 from retention_app.services.holds import (
@@ -72,6 +73,7 @@ __all__ = [
     "recording_register",
     "recording_settings_update",
     "recording_stream",
+    "recordings_delete",
     "recordings_import",
     "retention_preview",
     "retention_sweep",

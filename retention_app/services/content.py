@@ -38,7 +38,13 @@ from retention_app.models import (
     Recording,
     RecordingSettings,
 )
-from retention_app.services.holds import HeldError, holds_covering, lock_holds
+from retention_app.services.holds import (
+    HeldError,
+    covering,
+    holds_covering,
+    lock_holds,
+    unreleased_holds,
+)
 from retention_app.services.policies import content_rule
 from retention_app.services.records import record_disposals
 
@@ -279,6 +285,98 @@ def recording_delete(
     return len(gone) + len(texts)
 
 
+# Recordings deleted per transaction by ``recordings_delete``: as many as one
+# webhook ``recording.deleted`` event names (MAX_OBJECTS), so a customer's
+# "delete everything" of 100,000 recordings makes 50 events, not 100,000.
+DELETE_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class BatchDeleted:
+    deleted: int  # recordings and transcripts
+    refused: dict[int, list]  # recording id -> the holds that keep it
+
+
+def recordings_delete(
+    *,
+    actor: Any,
+    ids: list[int],
+    reason: str = DeletionRecord.Reason.CUSTOMER,
+) -> BatchDeleted:
+    """Delete these recordings and their transcripts now, DELETE_CHUNK per
+    transaction; a held one is kept and named with its holds, not an error.
+
+    Each transaction writes one audit event naming its recordings' ids.
+    """
+    deleted, refused = 0, {}
+    for start in range(0, len(ids), DELETE_CHUNK):
+        chunk = _delete_chunk(actor, ids[start : start + DELETE_CHUNK], reason)
+        deleted += chunk.deleted
+        refused |= chunk.refused
+    return BatchDeleted(deleted, refused)
+
+
+def _delete_chunk(actor: Any, ids: list[int], reason: str) -> BatchDeleted:
+    with transaction.atomic():
+        lock_holds(shared=True)
+        refused = _holds_on_many(ids)
+        free = [pk for pk in ids if pk not in refused]
+        transcript_ids = list(
+            ChatTranscript.objects.filter(
+                recording_id__in=free, held=False
+            ).values_list("pk", flat=True)
+        )
+        gone = recording_category.delete_ids(free)
+        texts = transcript_category.delete_ids(transcript_ids)
+        for items, category in (
+            (gone, recording_category),
+            (texts, transcript_category),
+        ):
+            record_disposals(
+                items,
+                category=category.key,
+                action="delete",
+                reason=reason,
+                policy_key=reason,
+            )
+        if gone or texts or refused:
+            audit.record(
+                "retention.recordings.deleted",
+                actor=actor,
+                data={
+                    "reason": reason,
+                    "ids": [item.item_id for item in gone],
+                    "transcripts": len(texts),
+                    "held": sorted(refused),
+                },
+            )
+    return BatchDeleted(len(gone) + len(texts), refused)
+
+
+def _holds_on_many(ids: list[int]) -> dict[int, list]:
+    """The held recordings among ``ids`` with their holds: three queries, not
+    three per recording."""
+    holds = unreleased_holds()
+    people: dict[int, set[int]] = {}
+    links = Recording.participants.through.objects.filter(recording_id__in=ids)
+    for recording_id, subject_id in links.values_list("recording_id", "datasubject_id"):
+        people.setdefault(recording_id, set()).add(subject_id)
+    refused = {}
+    rows = Recording.objects.filter(pk__in=ids).values_list(
+        "pk", "organization_id", "held"
+    )
+    for pk, organization_id, held in rows:
+        found = covering(
+            holds,
+            organization_id=organization_id,
+            subject_ids=people.get(pk, set()),
+            recording_id=pk,
+        )
+        if found or held:
+            refused[pk] = found
+    return refused
+
+
 @dataclass(frozen=True)
 class DisableResult:
     purged: int
@@ -302,14 +400,12 @@ def recording_disable(
         )
     if not purge_existing:
         return DisableResult(0, 0)
-    purged = 0
-    for recording in Recording.objects.filter(
-        organization_id=organization_id, held=False
-    ).iterator():
-        try:
-            purged += recording_delete(actor=actor, recording=recording)
-        except HeldError:
-            continue
+    ids = list(
+        Recording.objects.filter(organization_id=organization_id, held=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    purged = recordings_delete(actor=actor, ids=ids).deleted
     held = Recording.objects.filter(organization_id=organization_id).count()
     return DisableResult(purged, held)
 

@@ -186,12 +186,31 @@ def holds_covering(
     recording_id: int | None = None,
 ) -> list[LegalHold]:
     """Active holds covering an item with these attributes, oldest first."""
-    found = []
-    for hold in LegalHold.objects.filter(released_at=None).order_by("pk"):
-        if (
-            (hold.scope == "organization" and hold.organization_id == organization_id)
-            or (hold.scope == "subject" and hold.subject_id in subject_ids)
-            or (hold.scope == "recordings" and recording_id in hold.recording_ids)
-        ):
-            found.append(hold)
-    return found
+    return covering(
+        unreleased_holds(),
+        organization_id=organization_id,
+        subject_ids=subject_ids,
+        recording_id=recording_id,
+    )
+
+
+def unreleased_holds() -> list[LegalHold]:
+    """Every hold not released, oldest first (a handful: read once per batch)."""
+    return list(LegalHold.objects.filter(released_at=None).order_by("pk"))
+
+
+def covering(
+    holds: list[LegalHold],
+    *,
+    organization_id: int | None = None,
+    subject_ids: set[int] | frozenset[int] = frozenset(),
+    recording_id: int | None = None,
+) -> list[LegalHold]:
+    """Those of ``holds`` that cover an item with these attributes."""
+    return [
+        hold
+        for hold in holds
+        if (hold.scope == "organization" and hold.organization_id == organization_id)
+        or (hold.scope == "subject" and hold.subject_id in subject_ids)
+        or (hold.scope == "recordings" and recording_id in hold.recording_ids)
+    ]

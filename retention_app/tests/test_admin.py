@@ -76,6 +76,26 @@ def test_delete_now_shows_confirmation_then_deletes(staff):
     assert DeletionRecord.objects.get().reason == "customer"
 
 
+def test_delete_now_names_each_recording_a_hold_keeps(staff, actor):
+    from retention_app.services import hold_place
+
+    free, kept = RecordingFactory(fresh=True), RecordingFactory(fresh=True)
+    hold_place(
+        actor=actor,
+        scope="organization",
+        reason="Litigation 12",
+        organization_id=kept.organization_id,
+    )
+    url = reverse("admin:retention_app_recording_changelist")
+    data = {"action": "delete_now", "_selected_action": [free.pk, kept.pk]}
+    page = staff.post(url, {**data, "confirmed": "yes"}, follow=True)
+    text = page.content.decode()
+    assert "1 item deleted on the customer&#x27;s instruction" in text
+    said = f"{kept.meeting_title}” (recording #{kept.pk}) was not deleted: it is "
+    assert said + "under legal hold #" in text
+    assert list(Recording.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
 def test_recording_page_shows_metadata_only_without_grant(staff, actor):
     org = RecordingFactory().organization
     recording = recording_register(

@@ -131,6 +131,47 @@ def test_disabled_recording_refuses_new_recordings_and_can_purge(actor, org, rec
         )
 
 
+def test_purging_on_disable_deletes_in_chunks_and_keeps_what_a_hold_covers(
+    actor, org, monkeypatch, django_assert_max_num_queries
+):
+    from retention_app.services import content, hold_place
+
+    monkeypatch.setattr(content, "DELETE_CHUNK", 3)
+    rows = RecordingFactory.create_batch(7, organization=org, fresh=True)
+    person = DataSubjectFactory()
+    rows[1].participants.add(person)
+    hold_place(actor=actor, scope="subject", reason="Case 9", subject_id=person.pk)
+    other = RecordingFactory(fresh=True)  # another customer's: untouched
+
+    result = recording_disable(actor=actor, organization_id=org.pk, purge_existing=True)
+
+    assert (result.purged, result.held) == (6, 1)
+    assert set(Recording.objects.values_list("pk", flat=True)) == {rows[1].pk, other.pk}
+    events = AuditEvent.objects.filter(action="retention.recordings.deleted")
+    # Chunks of 3 and 3 (the held one is not asked for), not one per recording.
+    assert [len(e.data["ids"]) for e in events.order_by("pk")] == [3, 3]
+    assert DeletionRecord.objects.filter(reason="customer").count() == 6
+
+
+def test_recordings_delete_costs_the_same_queries_for_many_as_for_few(
+    actor, org, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from retention_app.services import recordings_delete
+
+    def queries(n: int) -> int:
+        ids = [r.pk for r in RecordingFactory.create_batch(n, organization=org)]
+        for pk in ids[:: max(1, n // 3)]:
+            Recording.objects.get(pk=pk).participants.add(DataSubjectFactory())
+        with CaptureQueriesContext(connection) as captured:
+            assert recordings_delete(actor=actor, ids=ids).deleted == n
+        return len(captured)
+
+    assert queries(30) == queries(3)
+
+
 def test_recordings_are_stored_readable_by_the_owner_only_whatever_the_umask(
     actor, org, settings
 ):

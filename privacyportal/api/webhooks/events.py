@@ -128,6 +128,15 @@ def _recording_deleted(event: AuditEvent) -> list[Event]:
     return _recordings([event.target_id], event.data.get("reason"), recording)
 
 
+def _deleted_batch(event: AuditEvent) -> list[Event]:
+    """Several recordings deleted at once on the customer's instruction (staff's
+    "Delete recordings now", recording turned off with existing deleted)."""
+    ids = event.data.get("ids", [])
+    if not ids:  # all held: nothing was deleted
+        return []
+    return _recordings(ids, event.data.get("reason"), {"type": "customer_instruction"})
+
+
 def _sweep_batch(event: AuditEvent) -> list[Event]:
     """A sweep batch's recordings (its audit event carries their ids)."""
     from retention_app.categories import RECORDINGS
@@ -155,6 +164,7 @@ MAKERS: dict[str, Callable[[AuditEvent], list[Event]]] = {
     "consent.consent.granted": _consent,
     "consent.consent.withdrawn": _consent,
     "retention.recording.deleted": _recording_deleted,
+    "retention.recordings.deleted": _deleted_batch,
     "retention.sweep.batch": _sweep_batch,
     "retention.erasure.recordings": _erasure_recordings,
     "subjects.subject.anonymised": _erased,

@@ -199,3 +199,38 @@ def test_deleting_a_recording_already_gone_sends_nothing(subscription, officer):
     recording_delete(actor=officer, recording=recording)
 
     assert deleted_events() == []
+
+
+def test_deleting_several_recordings_sends_one_event_per_chunk_not_per_recording(
+    subscription, monkeypatch
+):
+    from retention_app.services import content, recordings_delete
+
+    monkeypatch.setattr(content, "DELETE_CHUNK", 2)
+    rows = RecordingFactory.create_batch(5, fresh=True)
+    held = RecordingFactory(fresh=True, held=True)
+    ids = [r.pk for r in rows] + [held.pk]
+
+    result = recordings_delete(actor=SYSTEM, ids=ids)
+
+    bodies = deleted_events()
+    assert len(bodies) == 3  # chunks of 2, 2 and 2 (the last keeps the held one)
+    assert sorted(named(bodies)) == sorted(str(r.pk) for r in rows)
+    for body in bodies:
+        assert body["object"] == {"type": "customer_instruction"}
+        assert body["data"] == {
+            "reason": "customer",
+            "recordings": len(body["objects"]),
+        }
+    assert list(result.refused) == [held.pk]
+    assert Recording.objects.get().pk == held.pk
+
+
+def test_a_chunk_where_everything_is_held_sends_nothing(subscription):
+    from retention_app.services import recordings_delete
+
+    held = RecordingFactory(fresh=True, held=True)
+    assert recordings_delete(actor=SYSTEM, ids=[held.pk]).deleted == 0
+    assert deleted_events() == []
+    event = AuditEvent.objects.get(action="retention.recordings.deleted")
+    assert event.data["ids"] == [] and event.data["held"] == [held.pk]
