@@ -22,6 +22,7 @@ from django.db.models.functions import Lower, Trim
 
 from incidents_app.models import AffectedPerson, CompromiseReport, Incident, NoticeRun
 from incidents_app.sources import anonymise_reports
+from privacyportal.audit.services import Actor
 from privacyportal.retention import Action, Disposed, Holds, Terms
 from privacyportal.subjects.models import DataSubject
 from requests_app.fulfilment.categories import QueryCategory, cutoff_at, unheld
@@ -57,7 +58,7 @@ class CompromiseReportCategory(QueryCategory):
 
     def dispose(self, rows: models.QuerySet, now: datetime) -> list[Disposed]:
         ids = list(rows.values_list("pk", flat=True))
-        anonymise_reports(ids, now)
+        anonymise_reports(ids, now, actor=Actor.system("retention sweep"))
         return [Disposed(str(pk)) for pk in ids]
 
 

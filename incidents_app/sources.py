@@ -45,11 +45,42 @@ def _day(value: Any) -> str:
     return value.date().isoformat() if value else ""
 
 
-def anonymise_reports(ids: list[int], now: Any) -> int:
-    """Clear the reporter's contact details and text; keep reference and dates."""
-    return CompromiseReport.objects.filter(
-        pk__in=ids, anonymised_at__isnull=True
-    ).update(what_happened="", email="", phone="", account_name="", anonymised_at=now)
+def anonymise_reports(ids: list[int], now: Any, *, actor: Any) -> int:
+    """Clear the reporter's contact details and text; keep reference and dates.
+
+    An incident opened from a report began with a copy of the reporter's words
+    (services._incident_description): the parts still there verbatim go too,
+    so the register does not keep what the report no longer holds.
+    """
+    reports = CompromiseReport.objects.filter(pk__in=ids, anonymised_at__isnull=True)
+    for report in reports.filter(incident__isnull=False).select_related("incident"):
+        _remove_report_words(report, now, actor=actor)
+    return reports.update(
+        what_happened="", email="", phone="", account_name="", anonymised_at=now
+    )
+
+
+def _remove_report_words(report: CompromiseReport, now: Any, *, actor: Any) -> None:
+    incident = report.incident
+    day = f"{now:%-d %b %Y}"
+    text = incident.description
+    words = report.what_happened.strip()
+    if words:
+        removed = (
+            f"[the reporter's words were removed with {report.reference} on {day}]"
+        )
+        text = text.replace(words, removed)
+    if report.account_name:
+        text = text.replace(f"Account named: {report.account_name}.", "")
+    if text == incident.description:
+        return  # staff rewrote it: their words are the register's
+    Incident.objects.filter(pk=incident.pk).update(description=text.strip())
+    audit.record(
+        "incidents.incident.report_words_removed",
+        actor=actor,
+        target=incident,
+        data={"reference": incident.reference, "report": report.reference},
+    )
 
 
 class CompromiseReportSource:
@@ -111,7 +142,7 @@ class CompromiseReportSource:
                 r.pk for r in reports if r not in kept and r.pk not in unconfirmed
             ]
             CompromiseReport.objects.filter(pk__in=unconfirmed).delete()
-            anonymise_reports(finished, timezone.now())
+            anonymise_reports(finished, timezone.now(), actor=actor)
             if unconfirmed or finished:
                 audit.record(
                     "incidents.compromise.erased",

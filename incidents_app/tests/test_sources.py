@@ -129,6 +129,47 @@ def test_erasure_anonymises_a_report_whose_incident_closed_then_finds_nothing(
     assert erased_events("incidents.compromise.erased") == 1
 
 
+def test_anonymising_a_report_removes_its_words_from_the_incident_it_opened(
+    officer, ada
+):
+    report = confirmed(email=ada.email, account_name="ada.l")
+    incident = services.compromise_incident_open(actor=officer, report=report)
+    assert "messages I did not write" in incident.description
+    Incident.objects.filter(pk=incident.pk).update(
+        status=Incident.Status.CLOSED,
+        closed_at=timezone.now(),
+        description=incident.description + "\n\nStaff: passwords reset.",
+    )
+    REPORTS.erase(ada, actor=SYSTEM)
+    incident.refresh_from_db()
+    assert "did not write" not in incident.description
+    assert "ada.l" not in incident.description
+    assert f"removed with {report.reference} on" in incident.description
+    assert incident.description.startswith(
+        f"Reported by the public ({report.reference})"
+    )
+    assert "Staff: passwords reset." in incident.description  # staff's words stay
+    event = AuditEvent.objects.get(action="incidents.incident.report_words_removed")
+    assert event.target_id == str(incident.pk) and event.actor_type == "system"
+
+
+def test_an_incident_description_staff_rewrote_is_left_as_they_wrote_it(officer):
+    report = closed_incident_report(officer, "b@example.org")
+    Incident.objects.filter(pk=report.incident_id).update(description="Our summary.")
+    sweep_reports(days=731)
+    assert Incident.objects.get(pk=report.incident_id).description == "Our summary."
+    assert not AuditEvent.objects.filter(
+        action="incidents.incident.report_words_removed"
+    ).exists()
+
+
+def test_the_sweep_removes_a_reports_words_from_its_incident_too(officer):
+    report = closed_incident_report(officer, "b@example.org")
+    sweep_reports(days=731)
+    description = Incident.objects.get(pk=report.incident_id).description
+    assert "did not write" not in description and "removed with" in description
+
+
 def test_erasure_twice_with_a_report_being_looked_into_does_nothing_twice(ada):
     filed(email=ada.email)
     kept = confirmed(email=ada.email)
