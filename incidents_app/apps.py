@@ -88,8 +88,10 @@ SENTENCES = {
     "incidents.compromise.purged": "Unconfirmed compromised-account reports deleted",
     "incidents.compromise.erased": "Compromised-account reports of a person erased "
     "or anonymised (erasure request)",
-    "incidents.notice.erased": "Address removed from the breach notices sent to a "
-    "person (erasure request)",
+    "incidents.notice.erased": "Breach notices of a person erased: addresses "
+    "removed from those sent, places on lists never sent deleted (erasure request)",
+    "incidents.incident.report_words_removed": "Reporter's words removed from the "
+    "incident with their anonymised report",
 }
 EMAIL_TITLES = {
     "compromise_verify": "Compromised-account report: confirmation link",

@@ -88,9 +88,14 @@ class UnsentNoticeCategory(QueryCategory):
         return _unheld_addresses(unheld(rows, holds, "subject_id"), holds)
 
     def dispose(self, rows: models.QuerySet, now: datetime) -> list[Disposed]:
-        ids = list(rows.values_list("pk", flat=True))
+        # The incidents locked first, as notice_run_start locks them: a notice
+        # started after the rows were chosen is seen here (the rows are then
+        # no longer due), one started after this commit finds them gone.
+        incidents = set(rows.values_list("incident_id", flat=True))
+        list(Incident.objects.select_for_update().filter(pk__in=incidents))
+        ids = list(rows.values_list("pk", flat=True))  # evaluated again, locked
         # Nothing points at these rows: one DELETE, no cascade to collect.
-        AffectedPerson.objects.filter(pk__in=ids).delete()
+        AffectedPerson.objects.filter(pk__in=ids, notified_at__isnull=True).delete()
         return [Disposed(str(pk)) for pk in ids]
 
 

@@ -16,7 +16,7 @@ from privacyportal.rules import (
     last_day_field,
     version_constraints,
 )
-from requests_app.jurisdictions import jurisdiction_name
+from requests_app.jurisdictions import US_STATES
 
 
 class IncidentCounter(models.Model):
@@ -41,12 +41,12 @@ class IncidentQuerySet(models.QuerySet):
         return self.exclude(status=Incident.Status.CLOSED)
 
     def clock_running(self, now: datetime) -> IncidentQuerySet:
-        """Awaiting the authority, and the 72 hours not yet over."""
+        """Awaiting the authority, and the notice period not yet over."""
         start = now - timedelta(hours=clocks.AUTHORITY_HOURS)
         return self.awaiting_authority().filter(became_aware_at__gt=start)
 
     def notification_overdue(self, now: datetime) -> IncidentQuerySet:
-        """Awaiting the authority after the 72 hours (the scan has escalated)."""
+        """Awaiting the authority after the notice period (the scan has escalated)."""
         start = now - timedelta(hours=clocks.AUTHORITY_HOURS)
         return self.awaiting_authority().filter(became_aware_at__lte=start)
 
@@ -203,7 +203,7 @@ class StateNoticeRule(EffectiveDatedRule):
     def __str__(self) -> str:
         # The change page's heading and the audit trail read this: the state's
         # name, not its two-letter code.
-        state = jurisdiction_name(f"US-{self.state}")
+        state = dict(US_STATES).get(self.state, self.state)
         return f"{state}: {self.days} days ({self.in_force_label})"
 
     def clean(self) -> None:

@@ -703,7 +703,9 @@ def _compromise_intake_emails(report: CompromiseReport) -> None:
     )
 
 
-def _incident_description(report: CompromiseReport) -> str:
+def incident_description_from(report: CompromiseReport) -> str:
+    """The description an incident opened from ``report`` starts with (also
+    found and removed when the report is anonymised: sources.anonymise_reports)."""
     parts = [f"Reported by the public ({report.reference}):", report.what_happened]
     if report.happened_on:
         parts.append(f"When, as reported: {report.happened_on:%d %b %Y}.")
@@ -732,7 +734,7 @@ def compromise_incident_open(*, actor: Any, report: CompromiseReport) -> Inciden
             actor=actor,
             incident=Incident(
                 title=f"Compromised account reported ({locked.reference})",
-                description=_incident_description(locked),
+                description=incident_description_from(locked),
                 became_aware_at=locked.verified_at,
                 occurred_from=occurred,
             ),

@@ -49,11 +49,18 @@ def anonymise_reports(ids: list[int], now: Any, *, actor: Any) -> int:
     """Clear the reporter's contact details and text; keep reference and dates.
 
     An incident opened from a report began with a copy of the reporter's words
-    (services._incident_description): the parts still there verbatim go too,
-    so the register does not keep what the report no longer holds.
+    (services.incident_description_from): that block, if still there as
+    written, goes too, so the register does not keep what the report no
+    longer holds.
     """
     reports = CompromiseReport.objects.filter(pk__in=ids, anonymised_at__isnull=True)
-    for report in reports.filter(incident__isnull=False).select_related("incident"):
+    opened = (
+        reports.filter(incident__isnull=False)
+        .select_related("incident")
+        # The incident too: a staff edit saved meanwhile would put the words back.
+        .select_for_update(of=("self", "incident"))
+    )
+    for report in opened:
         _remove_report_words(report, now, actor=actor)
     return reports.update(
         what_happened="", email="", phone="", account_name="", anonymised_at=now
@@ -61,20 +68,18 @@ def anonymise_reports(ids: list[int], now: Any, *, actor: Any) -> int:
 
 
 def _remove_report_words(report: CompromiseReport, now: Any, *, actor: Any) -> None:
+    from incidents_app.services import incident_description_from
+
     incident = report.incident
-    day = f"{now:%-d %b %Y}"
-    text = incident.description
-    words = report.what_happened.strip()
-    if words:
-        removed = (
-            f"[the reporter's words were removed with {report.reference} on {day}]"
-        )
-        text = text.replace(words, removed)
-    if report.account_name:
-        text = text.replace(f"Account named: {report.account_name}.", "")
-    if text == incident.description:
+    copied = incident_description_from(report)
+    if copied not in incident.description:
         return  # staff rewrote it: their words are the register's
-    Incident.objects.filter(pk=incident.pk).update(description=text.strip())
+    removed = (
+        f"Reported by the public ({report.reference}): the reporter's words were "
+        f"removed with the report on {now.day} {now:%b %Y}."
+    )
+    text = incident.description.replace(copied, removed, 1)
+    Incident.objects.filter(pk=incident.pk).update(description=text)
     audit.record(
         "incidents.incident.report_words_removed",
         actor=actor,
@@ -244,14 +249,10 @@ class BreachNoticeSource:
             pending = [r for r in rows if r.notified_at is None]
             unused = _never_to_be_sent(pending)
             pending = [r for r in pending if r.pk not in unused]
-            AffectedPerson.objects.filter(pk__in=unused).delete()
-            cleared = (
-                AffectedPerson.objects.filter(
-                    pk__in=[r.pk for r in rows], notified_at__isnull=False
-                )
-                .exclude(email__startswith=ERASED_PREFIX)
-                .update(email=Concat(Value(ERASED_PREFIX), Cast("pk", CharField())))
-            )
+            AffectedPerson.objects.filter(
+                pk__in=unused, notified_at__isnull=True
+            ).delete()
+            cleared = _clear_addresses([r.pk for r in rows])
             if cleared or unused:
                 audit.record(
                     "incidents.notice.erased",
@@ -264,13 +265,16 @@ class BreachNoticeSource:
                     },
                 )
         sent = len(rows) - len(pending) - len(unused)
-        if unused and not sent and not pending:
-            return ErasureResult(
-                Outcome.DELETED,
-                len(unused),
-                f"{len(unused)} place(s) on a breach-notice list never sent deleted",
-            )
-        return _notice_result(sent, pending)
+        return _notice_result(sent, pending, len(unused))
+
+
+def _clear_addresses(ids: list[int]) -> int:
+    """The address of each notice sent goes; the row stays as the proof."""
+    return (
+        AffectedPerson.objects.filter(pk__in=ids, notified_at__isnull=False)
+        .exclude(email__startswith=ERASED_PREFIX)
+        .update(email=Concat(Value(ERASED_PREFIX), Cast("pk", CharField())))
+    )
 
 
 def _never_to_be_sent(pending: list[AffectedPerson]) -> set[int]:
@@ -281,6 +285,13 @@ def _never_to_be_sent(pending: list[AffectedPerson]) -> set[int]:
     closed = {
         r.incident_id for r in pending if r.incident.status == Incident.Status.CLOSED
     }
+    # Locked as notice_run_start locks them: no notice can start between this
+    # check and the delete.
+    closed = set(
+        Incident.objects.select_for_update()
+        .filter(pk__in=closed, status=Incident.Status.CLOSED)
+        .values_list("pk", flat=True)
+    )
     sending = set(
         NoticeRun.objects.filter(
             incident_id__in=closed, status=NoticeRun.Status.RUNNING
@@ -289,8 +300,18 @@ def _never_to_be_sent(pending: list[AffectedPerson]) -> set[int]:
     return {r.pk for r in pending if r.incident_id in closed - sending}
 
 
-def _notice_result(sent: int, pending: list[AffectedPerson]) -> ErasureResult:
+def _notice_result(
+    sent: int, pending: list[AffectedPerson], unused: int = 0
+) -> ErasureResult:
+    if unused and not sent and not pending:
+        return ErasureResult(
+            Outcome.DELETED,
+            unused,
+            f"{unused} place(s) on a breach-notice list never sent deleted",
+        )
     detail = f"{sent} record(s) of a notice sent to you kept without your address"
+    if unused:
+        detail += f"; {unused} place(s) on a list never sent deleted"
     if pending:
         references = ", ".join(sorted({p.incident.reference for p in pending}))
         basis = NOTICE_PENDING_BASIS
@@ -298,7 +319,7 @@ def _notice_result(sent: int, pending: list[AffectedPerson]) -> ErasureResult:
             basis += f"; for the notices sent, {NOTICE_BASIS}"
         return ErasureResult(
             Outcome.RETAINED,
-            sent + len(pending),
+            sent + len(pending) + unused,
             f"{detail}; {len(pending)} notice(s) not yet sent keep your address",
             reason=f"we still have to tell you of a data breach that affects you "
             f"({references}): we need your address to do so",
@@ -306,7 +327,7 @@ def _notice_result(sent: int, pending: list[AffectedPerson]) -> ErasureResult:
         )
     return ErasureResult(
         Outcome.RETAINED,
-        sent,
+        sent + unused,
         detail,
         reason="record that we told you of a data breach, kept without your address",
         legal_basis=NOTICE_BASIS,

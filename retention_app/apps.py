@@ -21,6 +21,10 @@ class RetentionConfig(AppConfig):
         describe.register(
             "retention.sweep.batch", "Retention sweep deleted a batch of items"
         )
+        describe.register(
+            "retention.recordings.deleted",
+            "Recordings deleted on the customer's instruction",
+        )
         story.register("retention", retention_sections, order=40)
         _register_dashboard()
         registry.register(sources.RecordingSource())

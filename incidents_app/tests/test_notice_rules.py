@@ -100,11 +100,14 @@ def test_an_overlapping_state_period_is_refused(db):
 
 def test_a_state_period_is_named_by_the_state_not_its_code(db):
     rule = StateNoticeRule(state="CO", effective_from=date(2030, 1, 1), days=30)
-    assert str(rule).startswith("Colorado (US): 30 days (")
+    assert str(rule).startswith("Colorado: 30 days (")
     client = client_for(roles.PRIVACY_OFFICER)
     saved = StateNoticeRule.objects.on(AWARE.date()).get(state="CO")
     page = client.get(f"/admin/incidents_app/statenoticerule/{saved.pk}/change/")
-    assert "Colorado (US): 30 days" in page.content.decode()
+    assert "Colorado: 30 days" in page.content.decode()
+    # A code that is no state (a typo, a territory) is shown as typed.
+    territory = StateNoticeRule(state="PR", effective_from=date(2030, 1, 1), days=9)
+    assert str(territory).startswith("PR: 9 days (")
 
 
 def test_officer_adds_an_authority_period_version_audited_and_it_applies(db):

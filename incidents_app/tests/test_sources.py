@@ -144,13 +144,27 @@ def test_anonymising_a_report_removes_its_words_from_the_incident_it_opened(
     incident.refresh_from_db()
     assert "did not write" not in incident.description
     assert "ada.l" not in incident.description
-    assert f"removed with {report.reference} on" in incident.description
     assert incident.description.startswith(
-        f"Reported by the public ({report.reference})"
+        f"Reported by the public ({report.reference}): the reporter's words were "
+        "removed with the report on "
     )
     assert "Staff: passwords reset." in incident.description  # staff's words stay
     event = AuditEvent.objects.get(action="incidents.incident.report_words_removed")
     assert event.target_id == str(incident.pk) and event.actor_type == "system"
+
+
+def test_only_the_copied_block_goes_not_the_same_words_in_staffs_notes(officer):
+    report = confirmed(email="b@example.org", what_happened="hacked")
+    incident = services.compromise_incident_open(actor=officer, report=report)
+    Incident.objects.filter(pk=incident.pk).update(
+        status=Incident.Status.CLOSED,
+        closed_at=timezone.now(),
+        description=incident.description + "\n\nStaff: account hacked via phishing.",
+    )
+    sweep_reports(days=731)
+    incident.refresh_from_db()
+    assert incident.description.endswith("Staff: account hacked via phishing.")
+    assert incident.description.count("hacked") == 1
 
 
 def test_an_incident_description_staff_rewrote_is_left_as_they_wrote_it(officer):
@@ -319,6 +333,8 @@ def test_erasure_with_a_sent_notice_and_an_unused_place_keeps_the_record(ada):
     close(unused)
     result = NOTICES.erase(ada, actor=SYSTEM)
     assert result.outcome == Outcome.RETAINED and "told you" in result.reason
+    assert result.items == 2
+    assert "1 place(s) on a list never sent deleted" in result.detail
     assert AffectedPerson.objects.filter(incident=unused).count() == 0
     assert AffectedPerson.objects.get(incident=told).notified_at
 
@@ -345,3 +361,29 @@ def test_untold_people_of_a_closed_incident_are_deleted_90_days_after(officer, a
     assert left == {told.pk, held.pk, waiting.pk}
     assert untold.pk not in left
     assert retention.categories.get("incidents.unsent_notices").default_days == 90
+
+
+def test_untold_people_stay_while_a_closed_incidents_notice_still_sends(officer):
+    from incidents_app.models import NoticeRun
+
+    incident = IncidentFactory()
+    untold = notice(incident, email="untold@example.org", sent=False)
+    NoticeRun.objects.create(incident=incident, total=1, what_happened="x")
+    close(incident)
+    sweep_unsent(days=91)
+    assert AffectedPerson.objects.filter(pk=untold.pk).exists()
+    NoticeRun.objects.filter(incident=incident).update(status=NoticeRun.Status.DONE)
+    sweep_unsent(days=91)
+    assert not AffectedPerson.objects.filter(pk=untold.pk).exists()
+
+
+def test_a_hold_on_the_linked_person_keeps_their_place_whatever_the_address(officer):
+    from retention_app.services.holds import hold_place
+
+    person = DataSubjectFactory(email="now@example.org")
+    incident = IncidentFactory()
+    linked = notice(incident, email="then@example.org", subject=person, sent=False)
+    close(incident)
+    hold_place(actor=officer, scope="subject", reason="Case 8", subject_id=person.pk)
+    sweep_unsent(days=91)
+    assert AffectedPerson.objects.filter(pk=linked.pk).exists()

@@ -132,7 +132,7 @@ def test_disabled_recording_refuses_new_recordings_and_can_purge(actor, org, rec
 
 
 def test_purging_on_disable_deletes_in_chunks_and_keeps_what_a_hold_covers(
-    actor, org, monkeypatch, django_assert_max_num_queries
+    actor, org, monkeypatch
 ):
     from retention_app.services import content, hold_place
 
@@ -153,9 +153,28 @@ def test_purging_on_disable_deletes_in_chunks_and_keeps_what_a_hold_covers(
     assert DeletionRecord.objects.filter(reason="customer").count() == 6
 
 
-def test_recordings_delete_costs_the_same_queries_for_many_as_for_few(
-    actor, org, django_assert_max_num_queries
-):
+@pytest.mark.parametrize("scope", ["subject", "organization", "recordings"])
+def test_recordings_delete_checks_the_holds_not_only_the_held_flag(actor, org, scope):
+    from retention_app.services import hold_place, recordings_delete
+
+    covered, free = RecordingFactory.create_batch(2, organization=org)
+    person = DataSubjectFactory()
+    covered.participants.add(person)
+    where = {
+        "subject": {"subject_id": person.pk},
+        "organization": {"organization_id": org.pk},
+        "recordings": {"recording_ids": [covered.pk]},
+    }[scope]
+    hold = hold_place(actor=actor, scope=scope, reason="Case 5", **where)
+    # The flag as a row written behind the app's back would leave it.
+    Recording.objects.update(held=False)
+    result = recordings_delete(actor=actor, ids=[covered.pk, free.pk])
+    kept = [covered, free] if scope == "organization" else [covered]
+    assert result.refused == {r.pk: [hold] for r in kept}
+    assert set(Recording.objects.values_list("pk", flat=True)) == {r.pk for r in kept}
+
+
+def test_recordings_delete_costs_the_same_queries_for_many_as_for_few(actor, org):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
