@@ -270,7 +270,7 @@ class RecordingAdmin(admin.ModelAdmin):
         "meeting_title",
         "organization",
         "started_at",
-        "size_bytes",
+        "size",
         "purge_after",
         "held",
     )
@@ -295,6 +295,10 @@ class RecordingAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    @admin.display(description="size", ordering="size_bytes")
+    def size(self, obj: Recording) -> str:
+        return filesizeformat(obj.size_bytes)
 
     @admin.display(description="content")
     def content(self, obj: Recording) -> str:

@@ -46,6 +46,13 @@ def test_changelists_load(staff, model):
     assert response.status_code == 200
 
 
+def test_recording_list_gives_sizes_in_words(staff):
+    RecordingFactory(size_bytes=3 * 1024 * 1024)
+    page = staff.get(reverse("admin:retention_app_recording_changelist"))
+    text = page.content.decode()
+    assert "3.0\xa0MB" in text and "3145728" not in text
+
+
 def test_policy_list_previews_the_next_sweep(staff):
     RecordingFactory.create_batch(2, size_bytes=10)
     response = staff.get(reverse("admin:retention_app_retentionpolicy_changelist"))

@@ -6,6 +6,7 @@ import pytest
 
 from privacyportal.console.tests.helpers import queue
 from requests_app.tests.factories import staff_user
+from requests_app.tests.test_browser_console import shot
 
 
 @pytest.mark.browser
@@ -51,6 +52,7 @@ def test_incident_clock_tile_leads_to_the_running_incidents(page, live_server):
         page.click("input[type=submit]")
     tile = page.locator(".tile", has_text="Authority notice clocks running")
     assert tile.locator(".tile-count").inner_text() == "1"
+    shot(page, "dashboard-incident-tiles")
     assert running.reference in tile.inner_text()
     # The incidents' row still fits the first screen at 1280x800.
     box = tile.bounding_box()
