@@ -178,3 +178,20 @@ def set_hold_provider(provider: Callable[[], Holds]) -> None:
 
 def active_holds() -> Holds:
     return _hold_provider() if _hold_provider else Holds()
+
+
+# Set by retention_app: takes the hold lock shared for the current transaction.
+# Whoever reads the holds and then acts on them in one transaction takes it
+# first; placing a hold takes it exclusively, so a hold placed meanwhile waits
+# for the commit instead of being missed.
+_hold_lock: Callable[[], None] | None = None
+
+
+def set_hold_lock(lock: Callable[[], None]) -> None:
+    global _hold_lock
+    _hold_lock = lock
+
+
+def lock_holds_shared() -> None:
+    if _hold_lock:
+        _hold_lock()

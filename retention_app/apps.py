@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from django.apps import AppConfig
 
 
@@ -12,12 +14,13 @@ class RetentionConfig(AppConfig):
         from privacyportal.audit import describe
         from privacyportal.subjects import story
         from retention_app import categories, sources
-        from retention_app.services.holds import active_holds
+        from retention_app.services.holds import active_holds, lock_holds
         from retention_app.story import retention_sections
 
         for category in categories.ALL:
             retention.register(category)
         retention.set_hold_provider(active_holds)
+        retention.set_hold_lock(partial(lock_holds, shared=True))
         describe.register(
             "retention.sweep.batch", "Retention sweep deleted a batch of items"
         )

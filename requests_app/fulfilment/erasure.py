@@ -248,6 +248,9 @@ def _erase_one(step: SourceOutcome, request: PrivacyRequest) -> ErasureResult:
     subject = request.subject
     if subject is None:
         return ErasureResult(Outcome.NOTHING, detail="no records matched the address")
+    # Under the hold lock (the step's transaction holds it to commit): a hold
+    # placed on the person while their sources are erased waits, not missed.
+    retention.lock_holds_shared()
     hold = _hold_name(subject.pk)
     if hold:
         return ErasureResult(
