@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from privacyportal.audit.admin import ReadOnlyLedgerAdmin
-from privacyportal.retention import categories
+from privacyportal.retention import Action, categories
 from privacyportal.subjects.models import Organization
 from retention_app import services
 from retention_app.models import (
@@ -52,9 +52,10 @@ class DurationForm(forms.Form):
 
 @admin.register(RetentionPolicy)
 class RetentionPolicyAdmin(admin.ModelAdmin):
-    list_display = ("category", "days", "action", "version", "not_before", "next_sweep")
+    list_display = ("what", "days", "action", "version", "not_before", "next_sweep")
+    list_display_links = ("what",)
     readonly_fields = (
-        "category",
+        "what",
         "days",
         "action",
         "version",
@@ -84,6 +85,10 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
             services.policy_get(category)
         return super().changelist_view(request, extra_context)
 
+    @admin.display(description="what is kept", ordering="category")
+    def what(self, obj: RetentionPolicy) -> str:
+        return obj.label
+
     @admin.display(description="next sweep")
     def next_sweep(self, obj: RetentionPolicy) -> str:
         # A handful of policies, each counted on a partial index of due rows.
@@ -91,7 +96,9 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
         due = category.due(
             now=timezone.now(), terms=terms_of(obj), holds=services.active_holds()
         )
-        return f"deletes {due.count} items, {due.bytes} bytes"
+        verb = "anonymises" if category.action == Action.ANONYMISE else "deletes"
+        items = f"{verb} {due.count} {'item' if due.count == 1 else 'items'}"
+        return f"{items} ({filesizeformat(due.bytes)})" if due.bytes else items
 
     def save_model(self, request, obj, form, change) -> None:
         services.policy_change(

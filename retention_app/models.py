@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from privacyportal.retention import Action
+from privacyportal.retention import Action, categories
 from privacyportal.subjects.models import DataSubject, Organization
 
 # Longest retention a policy may state; anything above is a typo, not a policy.
@@ -82,7 +82,15 @@ class RetentionPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category}: {self.days} days (v{self.version})"
+        return f"{self.label}: {self.days} days (version {self.version})"
+
+    @property
+    def label(self) -> str:
+        """The category as staff read it; its code when no app registers it."""
+        try:
+            return categories.get(self.category).label
+        except KeyError:
+            return self.category
 
 
 class HeldQuerySet(models.QuerySet):
