@@ -77,3 +77,29 @@ def test_outbox_and_kept_tasks_say_what_they_are(admin_client):
     kept = admin_client.get("/admin/portal/pendingtask/").content.decode()
     assert "A lost status link asked for on the public page" in kept
     assert "status_link_resend_task" not in kept
+
+
+def test_no_changelist_shows_a_category_or_source_code(admin_client):
+    """Every list in the admin, as the portal starts: codes such as
+    ``incidents.unsent_notices`` are for the ledger, not for staff to read."""
+    from django.contrib import admin as django_admin
+    from django.urls import reverse
+
+    from privacyportal import retention
+    from privacyportal.registry import registry
+
+    codes = set(retention.categories.keys()) | set(registry.keys())
+    shown = {}
+    for model in django_admin.site._registry:
+        meta = model._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        page = admin_client.get(url).content.decode()
+        body = (
+            page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+            if "<tbody>" in page
+            else ""
+        )
+        found = sorted(code for code in codes if f">{code}<" in body)
+        if found:
+            shown[url] = found
+    assert shown == {}
