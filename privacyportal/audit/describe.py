@@ -14,6 +14,11 @@ AREAS = {
     "subjects": "Data subject",
     "audit": "Audit trail",
     "portal": "Portal",
+    "complaints": "Complaint",
+    "incidents": "Incident",
+    "disclosures": "Disclosure",
+    "api": "API",
+    "webhooks": "Webhook",
 }
 
 SENTENCES: dict[str, str] = {
