@@ -23,7 +23,7 @@ class ComplaintsConfig(AppConfig):
             emailtitles.register(template, title)
         for code, sentence in SENTENCES.items():
             describe.register(code, sentence)
-        describe.AREAS.setdefault("complaints", "Complaint")
+        describe.register_area("complaints", "Complaint", "Complaints")
         _register_dashboard()
         schedule.register(
             schedule.Job(

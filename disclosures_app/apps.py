@@ -44,6 +44,9 @@ class DisclosuresConfig(AppConfig):
         )
         for code, sentence in SENTENCES.items():
             describe.register(code, sentence)
+        describe.register_area(
+            "disclosures", "Disclosure", "Recipients and disclosures"
+        )
         _dashboard_warnings()
 
 

@@ -26,7 +26,7 @@ class IncidentsConfig(AppConfig):
         mail.register_minter(services.COMPROMISE_MINTER, services.compromise_link_mint)
         for template, title in EMAIL_TITLES.items():
             emailtitles.register(template, title)
-        describe.AREAS.setdefault("incidents", "Incident")
+        describe.register_area("incidents", "Incident", "Incidents and breaches")
         for code, sentence in SENTENCES.items():
             describe.register(code, sentence)
         from incidents_app import notices

@@ -15,6 +15,7 @@ class ApiConfig(AppConfig):
 
         for code, sentence in AUDIT_SENTENCES.items():
             describe.register(code, sentence)
+        describe.register_area("api", "API", "API keys")
         schedule.register(
             schedule.Job(
                 "API: sweep stored idempotent answers",

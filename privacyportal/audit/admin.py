@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from privacyportal.audit.describe import describe
+from privacyportal.audit.describe import AREAS, describe
 from privacyportal.audit.models import AuditEvent
 
 
@@ -42,22 +42,9 @@ class AreaFilter(admin.SimpleListFilter):
 
     title = "area"
     parameter_name = "area"
-    AREAS = (
-        ("requests", "Privacy requests"),
-        ("consent", "Consent"),
-        ("retention", "Retention"),
-        ("subjects", "Data subjects"),
-        ("complaints", "Complaints"),
-        ("incidents", "Incidents and breaches"),
-        ("disclosures", "Recipients and disclosures"),
-        ("api", "API keys"),
-        ("webhooks", "Webhooks"),
-        ("portal", "Staff sign-in"),
-        ("audit", "Audit trail"),
-    )
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> tuple:
-        return self.AREAS
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [(code, names[1]) for code, names in AREAS.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value():

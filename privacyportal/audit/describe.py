@@ -7,18 +7,15 @@ code is turned into words from its parts, so a new action is never shown raw.
 
 from __future__ import annotations
 
-AREAS = {
-    "requests": "Privacy request",
-    "consent": "Consent",
-    "retention": "Retention",
-    "subjects": "Data subject",
-    "audit": "Audit trail",
-    "portal": "Portal",
-    "complaints": "Complaint",
-    "incidents": "Incident",
-    "disclosures": "Disclosure",
-    "api": "API",
-    "webhooks": "Webhook",
+# Each area (the code's first part): its name in a sentence, and as the audit
+# list's filter names it. Apps add theirs with register_area; both follow.
+AREAS: dict[str, tuple[str, str]] = {
+    "requests": ("Privacy request", "Privacy requests"),
+    "consent": ("Consent", "Consent"),
+    "retention": ("Retention", "Retention"),
+    "subjects": ("Data subject", "Data subjects"),
+    "portal": ("Portal", "Staff sign-in"),
+    "audit": ("Audit trail", "Audit trail"),
 }
 
 SENTENCES: dict[str, str] = {
@@ -42,6 +39,11 @@ SENTENCES: dict[str, str] = {
 }
 
 
+def register_area(area: str, in_a_sentence: str, in_the_filter: str) -> None:
+    """An app's area: "Incident: …" in a generated sentence, a filter entry."""
+    AREAS.setdefault(area, (in_a_sentence, in_the_filter))
+
+
 def register(code: str, sentence: str) -> None:
     """Apps may name their own actions next to the code that records them."""
     SENTENCES[code] = sentence
@@ -52,5 +54,5 @@ def describe(code: str) -> str:
         return SENTENCES[code]
     area, _, rest = code.partition(".")
     words = rest.replace(".", " ").replace("_", " ").strip()
-    label = AREAS.get(area, area.replace("_", " ").capitalize())
+    label = AREAS.get(area, (area.replace("_", " ").capitalize(),))[0]
     return f"{label}: {words}" if words else label

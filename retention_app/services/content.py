@@ -255,27 +255,7 @@ def recording_delete(
         holds = _holds_on(recording)
         if holds:
             raise HeldError(holds)
-        transcript_ids = list(
-            ChatTranscript.objects.filter(recording=recording, held=False).values_list(
-                "pk", flat=True
-            )
-        )
-        gone = recording_category.delete_ids([recording.pk])
-        record_disposals(
-            gone,
-            category=recording_category.key,
-            action="delete",
-            reason=reason,
-            policy_key=reason,
-        )
-        texts = transcript_category.delete_ids(transcript_ids)
-        record_disposals(
-            texts,
-            category=transcript_category.key,
-            action="delete",
-            reason=reason,
-            policy_key=reason,
-        )
+        gone, texts = _delete_with_transcripts([recording.pk], reason)
         audit.record(
             "retention.recording.deleted",
             actor=actor,
@@ -320,25 +300,9 @@ def _delete_chunk(actor: Any, ids: list[int], reason: str) -> BatchDeleted:
     with transaction.atomic():
         lock_holds(shared=True)
         refused = _holds_on_many(ids)
-        free = [pk for pk in ids if pk not in refused]
-        transcript_ids = list(
-            ChatTranscript.objects.filter(
-                recording_id__in=free, held=False
-            ).values_list("pk", flat=True)
+        gone, texts = _delete_with_transcripts(
+            [pk for pk in ids if pk not in refused], reason
         )
-        gone = recording_category.delete_ids(free)
-        texts = transcript_category.delete_ids(transcript_ids)
-        for items, category in (
-            (gone, recording_category),
-            (texts, transcript_category),
-        ):
-            record_disposals(
-                items,
-                category=category.key,
-                action="delete",
-                reason=reason,
-                policy_key=reason,
-            )
         if gone or texts or refused:
             audit.record(
                 "retention.recordings.deleted",
@@ -351,6 +315,27 @@ def _delete_chunk(actor: Any, ids: list[int], reason: str) -> BatchDeleted:
                 },
             )
     return BatchDeleted(len(gone) + len(texts), refused)
+
+
+def _delete_with_transcripts(ids: list[int], reason: str) -> tuple[list, list]:
+    """Delete these (unheld) recordings and their unheld transcripts, each with
+    its deletion record; the caller holds the hold lock and audits."""
+    transcript_ids = list(
+        ChatTranscript.objects.filter(recording_id__in=ids, held=False).values_list(
+            "pk", flat=True
+        )
+    )
+    gone = recording_category.delete_ids(ids)
+    texts = transcript_category.delete_ids(transcript_ids)
+    for items, category in ((gone, recording_category), (texts, transcript_category)):
+        record_disposals(
+            items,
+            category=category.key,
+            action="delete",
+            reason=reason,
+            policy_key=reason,
+        )
+    return gone, texts
 
 
 def _holds_on_many(ids: list[int]) -> dict[int, list]:

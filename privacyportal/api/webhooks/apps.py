@@ -21,7 +21,7 @@ class WebhooksConfig(AppConfig):
             retention.register(category)
         for code, sentence in SENTENCES.items():
             describe.register(code, sentence)
-        describe.AREAS.setdefault("webhooks", "Webhook")
+        describe.register_area("webhooks", "Webhook", "Webhooks")
         emailtitles.register("webhook_disabled", "A webhook was disabled")
         schedule.register(
             schedule.Job(
